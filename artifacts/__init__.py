@@ -1,0 +1,1 @@
+"""Typed, versioned gate artifacts: models, JSON Schemas, atomic validated writes, hashing."""

@@ -1,0 +1,1 @@
+"""The five bus message contracts: pydantic models, JSON Schemas, validation, dead letters."""

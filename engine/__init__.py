@@ -1,0 +1,1 @@
+"""The trading engine: data, signals, portfolio, risk, statistics, backtest, broker, bus, planes."""

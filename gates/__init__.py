@@ -1,0 +1,1 @@
+"""The eight pre-live gates, their registry, runner, drills and governance."""
