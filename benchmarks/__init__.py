@@ -1,0 +1,1 @@
+"""Benchmarks: each module compares us with a named baseline in the same run."""
