@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -58,7 +59,7 @@ def test_one_trial_is_plain_psr() -> None:
 def test_more_trials_deflate_more() -> None:
     r = np.random.default_rng(2).normal(0.001, 0.01, 750)
     values = [deflated_sharpe_ratio(r, n, 0.002).dsr for n in (2, 10, 100, 1000)]
-    assert all(a > b for a, b in zip(values, values[1:], strict=False))
+    assert all(a > b for a, b in itertools.pairwise(values))
 
 
 @pytest.mark.unit
