@@ -1,1 +1,1 @@
-"""engine/risk."""
+"""Risk: kill switches (and the regime filter in its own module)."""

@@ -1,0 +1,222 @@
+"""The default optimiser: SPEC §2.3 mean–variance QP, parameterised once, re-solved per rebalance.
+
+Problem (per-period units, Σ the covariance of per-period returns)::
+
+    minimise    ½ wᵀΣw − λ·(s·μ)ᵀw + κ‖w − w_prev‖₁
+    subject to  Σ|wᵢ| ≤ gross,  |Σwᵢ| ≤ net,  lᵢ ≤ wᵢ ≤ uᵢ (|wᵢ| ≤ box),
+                wᵀΣw ≤ vol_target² / periods_per_year
+
+**Unit convention for λ.** ``μ`` arrives as a fraction per period; it is multiplied by ``s`` =
+``mu_scale`` (default 10⁴, i.e. *μ in basis points per period*) before λ applies. With daily
+expected returns of a few basis points and daily variances of a few 10⁻⁴, the seed's
+``λ = 5e-4`` then makes ``λ·s = 5`` — the return term and the risk term are of the same order, so
+the seed default gives non-trivial weights (with ``s = 1`` the unconstrained optimum would be
+``w ≈ 5e-4·Σ⁻¹μ`` ≈ 10⁻³ per asset, i.e. almost flat). ``κ`` (``turnover_penalty``) is a cost per
+unit of one-way turnover in the same units as ``½wᵀΣw``.
+
+DPP: Σ enters through a factor parameter ``F`` (N×N, ``F Fᵀ = Σ``) as ``sum_squares(Fᵀw)``; the
+scaled μ, the per-asset bounds, gross, net, the variance cap, κ and ``w_prev`` are parameters. The
+problem is canonicalised once per N (cvxpy caches the parameter → solver-data map), so each
+rebalance only refreshes the numbers and calls the solver. Clarabel is the default solver
+(interior point; handles the second-order cone of the variance cap exactly — OSQP cannot, and SCS
+is a first-order method with looser accuracy; see ``benchmarks/bench_backtest.py``).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from engine.portfolio.base import Allocation, Limits, constraint_residuals, fallback_weights
+from engine.portfolio.covariance import psd_factor
+
+DEFAULT_SOLVER = "CLARABEL"
+MU_SCALE_BPS = 1e4
+_OK_STATUSES = ("optimal", "optimal_inaccurate")
+# Residual tolerance on the returned weights: Clarabel's default feasibility tolerance is 1e-8
+# (relative); we accept 1e-6 absolute on gross/net/box and 1e-6 relative on the variance cap.
+RESIDUAL_TOL = 1e-6
+
+
+class QPProblem:
+    """The cvxpy problem for N assets, built once; :meth:`solve` refreshes parameters."""
+
+    def __init__(self, n: int, *, turnover: bool = True) -> None:
+        import cvxpy as cp
+
+        self.n = n
+        self.turnover = turnover
+        self.w = cp.Variable(n, name="w")
+        self.factor = cp.Parameter((n, n), name="F")
+        self.mu_scaled = cp.Parameter(n, name="lambda_mu")
+        self.lower = cp.Parameter(n, name="lower")
+        self.upper = cp.Parameter(n, name="upper")
+        self.gross = cp.Parameter(nonneg=True, name="gross")
+        self.net = cp.Parameter(nonneg=True, name="net")
+        self.var_cap = cp.Parameter(nonneg=True, name="variance_cap")
+        risk = cp.sum_squares(self.factor.T @ self.w)
+        objective = 0.5 * risk - self.mu_scaled @ self.w
+        if turnover:
+            self.kappa = cp.Parameter(nonneg=True, name="kappa")
+            self.w_prev = cp.Parameter(n, name="w_prev")
+            # κ‖w − w_prev‖₁ via an epigraph variable: κ·norm1(w − w_prev) multiplies two
+            # parameter expressions and is not DPP; κ·Σtᵢ with tᵢ ≥ |wᵢ − w_prevᵢ| is.
+            self.trade = cp.Variable(n, nonneg=True, name="trade")
+            objective = objective + self.kappa * cp.sum(self.trade)
+        constraints = [
+            cp.norm1(self.w) <= self.gross,
+            cp.abs(cp.sum(self.w)) <= self.net,
+            self.w >= self.lower,
+            self.w <= self.upper,
+            risk <= self.var_cap,
+        ]
+        if turnover:
+            constraints += [self.trade >= self.w - self.w_prev, self.trade >= self.w_prev - self.w]
+        self.problem = cp.Problem(cp.Minimize(objective), constraints)
+
+    def is_dpp(self) -> bool:
+        return bool(self.problem.is_dpp())
+
+    def solve(
+        self,
+        mu_scaled: np.ndarray,
+        factor: np.ndarray,
+        limits: Limits,
+        *,
+        prev_weights: np.ndarray | None = None,
+        kappa: float = 0.0,
+        solver: str = DEFAULT_SOLVER,
+        solver_opts: dict[str, Any] | None = None,
+    ) -> tuple[str, np.ndarray | None, float | None]:
+        """Solve with fresh numbers; returns (status, weights or None, objective or None)."""
+        import cvxpy as cp
+
+        lo, hi = limits.bounds(self.n)
+        # Solve in annualised units (objective × periods_per_year): daily variances of 1e-4
+        # would otherwise sit near the solver's absolute tolerances. Same minimiser.
+        k = float(limits.periods_per_year)
+        self.factor.value = factor * np.sqrt(k)
+        self.mu_scaled.value = mu_scaled * k
+        self.lower.value = lo
+        self.upper.value = hi
+        self.gross.value = float(limits.gross)
+        self.net.value = float(limits.net)
+        self.var_cap.value = float(limits.variance_cap) * k
+        if self.turnover:
+            self.kappa.value = float(kappa) * k
+            self.w_prev.value = np.zeros(self.n) if prev_weights is None else prev_weights
+        try:
+            self.problem.solve(solver=solver, warm_start=True, **(solver_opts or {}))
+        except cp.SolverError as exc:
+            return f"solver_error: {exc}", None, None
+        status = str(self.problem.status)
+        if status not in _OK_STATUSES or self.w.value is None:
+            return status, None, None
+        value = self.problem.value
+        return status, np.asarray(self.w.value, dtype=float), (
+            None if value is None else float(value) / k
+        )
+
+
+class QPOptimizer:
+    """SPEC §2.3 QP behind the :class:`~engine.portfolio.base.PortfolioOptimizer` protocol.
+
+    Parameters
+    ----------
+    lambda_ : float
+        λ, the price of expected return (see the module docstring for its unit).
+    mu_scale : float
+        Multiplier turning μ (fraction per period) into the unit λ prices (10⁴ = basis points).
+    turnover_penalty : float
+        κ ≥ 0; the ``κ‖w − w_prev‖₁`` term (0 = off; the term is still in the problem so κ can
+        change between solves without a rebuild).
+    on_failure : {"keep", "flat"}
+        Fallback weights of a failed solve.
+    solver : str
+        cvxpy solver name (default Clarabel).
+    """
+
+    name = "qp"
+
+    def __init__(
+        self,
+        *,
+        lambda_: float = 5e-4,
+        mu_scale: float = MU_SCALE_BPS,
+        turnover_penalty: float = 0.0,
+        on_failure: str = "keep",
+        solver: str | None = None,
+    ) -> None:
+        self.lambda_ = lambda_
+        self.mu_scale = mu_scale
+        self.turnover_penalty = turnover_penalty
+        self.on_failure = on_failure
+        self.solver = solver or DEFAULT_SOLVER
+        self._problems: dict[int, QPProblem] = {}
+        self.solves = 0
+        self.failures = 0
+
+    def problem_for(self, n: int) -> QPProblem:
+        """The cached problem for ``n`` assets (built on first use)."""
+        if n not in self._problems:
+            self._problems[n] = QPProblem(n, turnover=True)
+        return self._problems[n]
+
+    def allocate(
+        self,
+        mu: np.ndarray,
+        cov: np.ndarray,
+        prev_weights: np.ndarray | None,
+        limits: Limits,
+    ) -> Allocation:
+        n = len(mu)
+        started = time.perf_counter()
+        self.solves += 1
+        mu = np.asarray(mu, dtype=float)
+        cov = np.asarray(cov, dtype=float)
+        if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(cov))):
+            return self._failed(prev_weights, n, "invalid_input", "mu or cov has NaN/inf", started)
+        problem = self.problem_for(n)
+        status, w, objective = problem.solve(
+            self.lambda_ * self.mu_scale * mu,
+            psd_factor(cov),
+            limits,
+            prev_weights=prev_weights,
+            kappa=self.turnover_penalty,
+            solver=self.solver,
+        )
+        if w is None:
+            return self._failed(prev_weights, n, status, f"solver status {status}", started)
+        residuals = constraint_residuals(w, cov, limits)
+        tol = {k: RESIDUAL_TOL for k in residuals}
+        tol["variance"] = RESIDUAL_TOL * max(limits.variance_cap, 1e-12)
+        worst = {k: v for k, v in residuals.items() if v > tol[k] * 100}
+        if worst:
+            return self._failed(
+                prev_weights, n, "constraint_violation", f"residuals too large: {worst}", started
+            )
+        return Allocation(
+            weights=w,
+            ok=True,
+            status=status,
+            objective=objective,
+            residuals=residuals,
+            solve_seconds=time.perf_counter() - started,
+            message="",
+        )
+
+    def _failed(
+        self, prev: np.ndarray | None, n: int, status: str, message: str, started: float
+    ) -> Allocation:
+        self.failures += 1
+        return Allocation(
+            weights=fallback_weights(prev, n, self.on_failure),
+            ok=False,
+            status=status,
+            objective=None,
+            residuals={},
+            solve_seconds=time.perf_counter() - started,
+            message=f"{message}; kept {'previous weights' if self.on_failure == 'keep' else 'flat'}",
+        )

@@ -1,0 +1,1 @@
+"""Small shared helpers of the engine (no heavy dependencies)."""
