@@ -61,6 +61,9 @@ class SignalsConfig(_Section):
     sif_window: int = Field(
         5, ge=1, title="SIF smoothing window", description="Days of sentiment smoothing."
     )
+    sif_revision_window: int = Field(
+        21, ge=1, title="SIF revision window", description="Days of analyst-estimate revisions."
+    )
     ic_window: int = Field(
         63, ge=5, title="IC window", description="Rolling window of the rank IC (decision dates)."
     )
@@ -321,6 +324,18 @@ class BusConfig(_Section):
     backend: Literal["memory", "kafka"] = Field("memory", title="Backend", description="Bus.")
     journal: Literal["sqlite", "segments", "none"] = Field(
         "sqlite", title="Journal", description="Durable journal of the embedded bus."
+    )
+    journal_sync: Literal["normal", "full"] = Field(
+        "normal",
+        title="Journal sync",
+        description="normal: group commits survive kill -9, flush() fsyncs; full: fsync every commit.",
+    )
+    partitions: int = Field(1, ge=1, title="Partitions", description="Partitions per topic.")
+    flush_interval_ms: float = Field(
+        5.0, gt=0, title="Group commit interval", description="Milliseconds between journal writes."
+    )
+    flush_max_messages: int = Field(
+        1000, ge=1, title="Group commit size", description="Pending records forcing a write."
     )
     kafka_bootstrap: str = Field("127.0.0.1:9092", title="Kafka", description="Bootstrap servers.")
     kafka_topic_prefix: str = Field("", title="Topic prefix", description="Prefix of every topic.")
