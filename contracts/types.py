@@ -43,6 +43,10 @@ _UUID_MESSAGE = (
     "Input should be a UUID in canonical 8-4-4-4-12 hex form, "
     "e.g. '550e8400-e29b-41d4-a716-446655440000'"
 )
+MAX_WHOLE_NUMBER = 2**53
+"""Upper bound for whole-number fields: the largest integer every JSON consumer (including ones
+that read numbers as IEEE doubles) represents exactly."""
+
 _INT_MESSAGE = "Input should be a whole number (a JSON number without a fractional part)"
 
 
@@ -59,10 +63,19 @@ class _UtcTimestamp:
                 core_schema.datetime_schema(tz_constraint=0),
             ]
         )
-        return core_schema.union_schema(
-            [core_schema.datetime_schema(strict=True, tz_constraint=0), from_text],
-            custom_error_type="utc_timestamp",
-            custom_error_message=_TIMESTAMP_MESSAGE,
+        # In JSON mode a strict datetime schema would still parse any ISO-ish string, so JSON
+        # input goes through the pattern first; Python input may also be a datetime instance.
+        return core_schema.json_or_python_schema(
+            json_schema=core_schema.union_schema(
+                [from_text],
+                custom_error_type="utc_timestamp",
+                custom_error_message=_TIMESTAMP_MESSAGE,
+            ),
+            python_schema=core_schema.union_schema(
+                [core_schema.datetime_schema(strict=True, tz_constraint=0), from_text],
+                custom_error_type="utc_timestamp",
+                custom_error_message=_TIMESTAMP_MESSAGE,
+            ),
         )
 
     @classmethod
@@ -85,10 +98,15 @@ class _CanonicalUuid:
                 core_schema.uuid_schema(),
             ]
         )
-        return core_schema.union_schema(
-            [core_schema.uuid_schema(strict=True), from_text],
-            custom_error_type="uuid_format",
-            custom_error_message=_UUID_MESSAGE,
+        return core_schema.json_or_python_schema(
+            json_schema=core_schema.union_schema(
+                [from_text], custom_error_type="uuid_format", custom_error_message=_UUID_MESSAGE
+            ),
+            python_schema=core_schema.union_schema(
+                [core_schema.uuid_schema(strict=True), from_text],
+                custom_error_type="uuid_format",
+                custom_error_message=_UUID_MESSAGE,
+            ),
         )
 
     @classmethod
@@ -101,9 +119,11 @@ class _CanonicalUuid:
 class _WholeNumber:
     """``int`` from a JSON integer or an integral float (``100.0``); never a string or a bool."""
 
-    @classmethod
+    def __init__(self, minimum: int) -> None:
+        self.minimum = minimum
+
     def __get_pydantic_core_schema__(
-        cls, source: Any, handler: GetCoreSchemaHandler
+        self, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
         from_float = core_schema.chain_schema(
             [
@@ -111,17 +131,20 @@ class _WholeNumber:
                 core_schema.int_schema(),
             ]
         )
-        return core_schema.union_schema(
+        whole = core_schema.union_schema(
             [core_schema.int_schema(strict=True), from_float],
             custom_error_type="whole_number",
             custom_error_message=_INT_MESSAGE,
         )
+        # The bound is checked after the type so its error names the bound, not the type.
+        return core_schema.chain_schema(
+            [whole, core_schema.int_schema(ge=self.minimum, le=MAX_WHOLE_NUMBER)]
+        )
 
-    @classmethod
     def __get_pydantic_json_schema__(
-        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
-        return {"type": "integer"}
+        return {"type": "integer", "minimum": self.minimum, "maximum": MAX_WHOLE_NUMBER}
 
 
 UtcTimestamp = Annotated[datetime, _UtcTimestamp]
@@ -130,11 +153,11 @@ UtcTimestamp = Annotated[datetime, _UtcTimestamp]
 CanonicalUuid = Annotated[UUID, _CanonicalUuid]
 """``UUID`` written in canonical hyphenated form."""
 
-PositiveInt = Annotated[int, _WholeNumber, Field(ge=1)]
-"""Integer ≥ 1 (``100`` and ``100.0`` accepted, ``100.5``, ``"100"`` and ``true`` rejected)."""
+PositiveInt = Annotated[int, _WholeNumber(minimum=1)]
+"""Integer in [1, 2**53] (``100`` and ``100.0`` accepted, ``100.5``, ``"100"`` and ``true`` rejected)."""
 
-NonNegativeInt = Annotated[int, _WholeNumber, Field(ge=0)]
-"""Integer ≥ 0."""
+NonNegativeInt = Annotated[int, _WholeNumber(minimum=0)]
+"""Integer in [0, 2**53]."""
 
 Price = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=FLOAT_MAX)]
 """Finite price > 0, in the instrument's quote currency."""

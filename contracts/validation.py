@@ -6,6 +6,7 @@ parsed and validated in one pass by pydantic-core. Any other input is reported a
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,10 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from contracts.messages import EVENT_TYPES, MESSAGE_ADAPTER, MESSAGE_MODELS
 
 _MAX_VALUE_REPR = 200
+_SHORT_REPR = reprlib.Repr()
+_SHORT_REPR.maxlevel = 3
+_SHORT_REPR.maxstring = _MAX_VALUE_REPR
+_SHORT_REPR.maxother = _MAX_VALUE_REPR
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +62,19 @@ def _jsonable(value: Any) -> Any:
         return value
     if isinstance(value, float):
         return value if value == value and abs(value) != float("inf") else repr(value)
-    text = repr(value)
-    return text if len(text) <= _MAX_VALUE_REPR else text[:_MAX_VALUE_REPR] + "…"
+    try:
+        return _SHORT_REPR.repr(value)
+    except Exception:  # a hostile object's __repr__ must not break error reporting
+        return f"<{type(value).__name__}>"
+
+
+_PATTERN_HINTS = {
+    "symbol": (
+        "symbol must be 1-20 upper-case characters (A-Z, 0-9, '.', '-', ' ', '/') starting with "
+        "a letter or digit, e.g. 'AAPL' or 'BRK.B'"
+    ),
+    "bar_size": "bar_size must look like '1min', '5 mins' or '1d'",
+}
 
 
 def format_loc(loc: tuple[int | str, ...]) -> str:
@@ -108,6 +124,8 @@ def issues_from_error(
         elif kind == "json_invalid":
             message = f"malformed JSON: {ctx.get('error', message)}"
             value = None
+        elif kind == "string_pattern_mismatch" and loc and loc[-1] in _PATTERN_HINTS:
+            message = _PATTERN_HINTS[str(loc[-1])]
         elif kind == "extra_forbidden":
             message = "unknown field; remove it (the contract forbids extra fields)"
         elif kind == "missing":
@@ -124,17 +142,33 @@ def _invalid(
     )
 
 
-def _detect_type(data: Any) -> str | None:
-    if isinstance(data, dict):
-        tag = data.get("event_type")
-        return tag if isinstance(tag, str) and tag in MESSAGE_MODELS else None
-    return None
+def result_from_error(
+    exc: ValidationError, message_type: str | None, data: Any = None
+) -> ValidationResult:
+    """The invalid result for a pydantic ``ValidationError``.
+
+    With ``message_type=None`` the error came from the discriminated union: the type is read from
+    the union's tag in the error locations (or from ``data['event_type']`` for dicts).
+    """
+    detected = message_type
+    if detected is None:
+        if isinstance(data, dict):
+            tag = data.get("event_type")
+            detected = tag if isinstance(tag, str) and tag in MESSAGE_MODELS else None
+        else:
+            try:
+                first = exc.errors(include_url=False, include_input=False)[0]["loc"]
+            except Exception:
+                first = ()
+            if first and first[0] in MESSAGE_MODELS:
+                detected = str(first[0])
+    issues = issues_from_error(exc, strip_tag=message_type is None)
+    return ValidationResult(False, None, issues, detected)
 
 
 def _validate_with(
     adapter: TypeAdapter[Any], data: Any, message_type: str | None
 ) -> ValidationResult:
-    strip = message_type is None
     try:
         if isinstance(data, (str, bytes, bytearray)):
             if not data.strip():
@@ -150,8 +184,7 @@ def _validate_with(
                 data,
             )
     except ValidationError as exc:
-        detected = message_type or _detect_type(data)
-        return ValidationResult(False, None, issues_from_error(exc, strip_tag=strip), detected)
+        return result_from_error(exc, message_type, data)
     except RecursionError:
         return _invalid(message_type, "", "input is nested too deeply to validate")
     except Exception as exc:  # never raise on bad input
@@ -170,6 +203,20 @@ def validate_message(data: Any, message_type: str | None = None) -> ValidationRe
     Never raises: an unknown ``message_type`` is itself reported as an invalid result.
     """
     if message_type is None:
+        if isinstance(data, dict):
+            # Dispatch dicts here: an unknown or non-string tag never reaches the union (whose
+            # error path would repr the tag, which can be arbitrarily deep).
+            tag = data.get("event_type")
+            if isinstance(tag, str) and tag in _MODEL_ADAPTERS:
+                result = _validate_with(_MODEL_ADAPTERS[tag], data, tag)
+                return result
+            return _invalid(
+                None,
+                "event_type",
+                f"event_type must be one of {', '.join(EVENT_TYPES)}"
+                + ("" if tag is None else f" (got {_jsonable(tag)!r})"),
+                tag,
+            )
         return _validate_with(MESSAGE_ADAPTER, data, None)
     adapter = _MODEL_ADAPTERS.get(message_type)
     if adapter is None:
