@@ -93,7 +93,14 @@ class InstrumentRegistry:
         for sym in symbols:
             self.add(sym)
 
-    def add(self, symbol: str, **kwargs: object) -> Instrument:
+    def add(
+        self,
+        symbol: str,
+        *,
+        primary_exchange: str = "NASDAQ",
+        long_name: str = "",
+        min_tick: float = 0.01,
+    ) -> Instrument:
         """Register ``symbol`` (idempotent) and return its instrument."""
         key = symbol.upper()
         existing = self._by_symbol.get(key)
@@ -102,7 +109,13 @@ class InstrumentRegistry:
         con_id = stable_con_id(key)
         while con_id in self._by_con_id:  # CRC collision: probe to keep conIds unique
             con_id += 1
-        inst = Instrument(con_id=con_id, symbol=key, long_name=f"{key} SIMULATED INC", **kwargs)  # type: ignore[arg-type]
+        inst = Instrument(
+            con_id=con_id,
+            symbol=key,
+            primary_exchange=primary_exchange,
+            long_name=long_name or f"{key} SIMULATED INC",
+            min_tick=min_tick,
+        )
         self._by_symbol[key] = inst
         self._by_con_id[con_id] = inst
         return inst

@@ -1,0 +1,1007 @@
+"""The gateway's state and behaviour, free of sockets: orders, fills, account, market data.
+
+``GatewayCore`` wraps the shared :class:`~engine.broker.sim_exchange.SimExchange` (the one fill
+model) and turns its events into TWS messages for connected peers. Everything here is
+synchronous; the asyncio server (``server.py``) feeds it bytes and time.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Protocol
+
+from engine.broker.sim_exchange import (
+    ExchangeConfig,
+    ExchangeEvent,
+    OrderSpec,
+    SimExchange,
+    SimOrderType,
+    SymbolSpec,
+    TimeInForce,
+)
+from engine.broker.sim_exchange import OrderView as ExchangeOrder
+from engine.broker.simgateway import messages as m
+from engine.broker.simgateway.faults import GatewayFaults
+from engine.broker.simgateway.instruments import ContractSpec, Instrument, InstrumentRegistry
+from engine.broker.simgateway.orders import OrderParseError, ParsedOrder, parse_place_order
+from engine.broker.simgateway.prices import PriceSource, RandomWalkPriceSource
+
+log = logging.getLogger("algotrade.simgateway")
+
+MIN_SERVER_VERSION = 157
+MAX_SERVER_VERSION = 178
+DEFAULT_ACCOUNT = "DU7654321"
+HALF_SPREAD_BPS = 2.0
+
+IB_STATUS = {
+    "SUBMITTED": "Submitted",
+    "PARTIAL_FILL": "Submitted",
+    "FILLED": "Filled",
+    "CANCELED": "Cancelled",
+    "REJECTED": "Inactive",
+}
+ORDER_TYPES: dict[str, SimOrderType] = {
+    "MKT": "MARKET",
+    "LMT": "LIMIT",
+    "STP": "STOP",
+    "STP LMT": "STOP_LIMIT",
+}
+TIFS: dict[str, TimeInForce] = {"": "DAY", "DAY": "DAY", "GTC": "GTC", "IOC": "IOC"}
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """Settings of one simulated gateway (seconds, USD).
+
+    ``message_rate_limit=None`` turns pacing enforcement off (benchmarks of raw latency);
+    ``symbols=None`` uses the bundled ``data/assets.csv`` universe.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 4002
+    account: str = DEFAULT_ACCOUNT
+    server_version: int = MAX_SERVER_VERSION
+    seed: int = 0
+    latency_ms: float = 0.0
+    initial_cash: float = 1_000_000.0
+    message_rate_limit: float | None = 50.0
+    market_data_lines: int = 100
+    tick_interval: float = 0.25
+    annual_vol: float = 0.25
+    admit_unknown_symbols: bool = True
+    symbols: tuple[str, ...] | None = None
+    farm_status: bool = True
+
+    def __post_init__(self) -> None:
+        if not MIN_SERVER_VERSION <= self.server_version <= MAX_SERVER_VERSION:
+            raise ValueError(
+                f"server_version {self.server_version} is not supported; choose "
+                f"{MIN_SERVER_VERSION}..{MAX_SERVER_VERSION} (the range ib_async 2.x speaks)"
+            )
+        if not self.account:
+            raise ValueError("account must be a non-empty id such as DU1234567")
+        if self.latency_ms < 0:
+            raise ValueError(f"latency_ms must be ≥ 0, got {self.latency_ms}")
+
+
+class Peer(Protocol):
+    """What the core needs from a connected client session."""
+
+    client_id: int
+    server_version: int
+    subs: Subscriptions
+
+    def send(self, msg: m.Msg) -> None: ...
+
+    def send_end(self, name: str, msg: m.Msg) -> None: ...
+
+    def close(self, reason: str) -> None: ...
+
+
+@dataclass
+class Subscriptions:
+    """Live subscriptions of one client connection."""
+
+    positions: bool = False
+    account_updates: str | None = None
+    account_multi: set[int] = field(default_factory=set)
+    market_data: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass
+class GatewayOrder:
+    """The gateway's record of a client order (the exchange holds fills and status)."""
+
+    client_id: int
+    parsed: ParsedOrder
+    instrument: Instrument
+    perm_id: int = 0
+    status: str = "PendingSubmit"
+
+
+@dataclass
+class GatewayStats:
+    connections: int = 0
+    orders: int = 0
+    fills: int = 0
+    rejects: int = 0
+    cancels: int = 0
+    pacing_errors: int = 0
+    historical_pacing_errors: int = 0
+    dropped_messages: int = 0
+
+
+def ib_time(epoch: float) -> str:
+    """``YYYYmmdd HH:MM:SS UTC`` as execDetails carries it."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y%m%d %H:%M:%S") + " UTC"
+
+
+def _money(x: float) -> str:
+    return f"{x:.2f}"
+
+
+class GatewayCore:
+    """State shared by every client connection of one gateway.
+
+    Parameters
+    ----------
+    config : gateway settings.
+    clock : epoch seconds (``time.time`` by default; tests may pass a fake).
+    prices : the market; a seeded random walk by default.
+    faults : armed faults (``GatewayFaults()`` = none).
+    """
+
+    def __init__(
+        self,
+        config: GatewayConfig,
+        *,
+        clock: Callable[[], float] = time.time,
+        prices: PriceSource | None = None,
+        faults: GatewayFaults | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        start = clock()
+        self.prices: PriceSource = prices or RandomWalkPriceSource(
+            seed=config.seed, origin=start, annual_vol=config.annual_vol
+        )
+        self.faults = faults or GatewayFaults()
+        self.stats = GatewayStats()
+        self.registry = InstrumentRegistry(admit_unknown=config.admit_unknown_symbols)
+        if config.symbols is not None:
+            symbols: tuple[str, ...] = config.symbols
+        else:
+            symbols = _load_default_universe(self.registry)
+        self.exchange = SimExchange(
+            ExchangeConfig(
+                seed=config.seed,
+                account_id=config.account,
+                initial_cash=config.initial_cash,
+                latency=config.latency_ms / 1000.0,
+                message_limit=None,
+            ),
+            now=start,
+        )
+        for sym in symbols:
+            self.instrument_for(sym, start)
+        self.peers: dict[int, Peer] = {}
+        self.orders: dict[tuple[int, int], GatewayOrder] = {}
+        self.stalled: list[tuple[int, ParsedOrder, Instrument]] = []
+        self.pinned: dict[str, float] = {}
+        self.offline = False
+        self._held_offline: list[tuple[int, ParsedOrder, Instrument]] = []
+        self._last_price: dict[str, float] = {}
+        self._later: Callable[[float, Callable[[], None]], None] = _run_now
+
+    # ------------------------------------------------------------------ wiring
+    def set_scheduler(self, later: Callable[[float, Callable[[], None]], None]) -> None:
+        """How to run something after a delay (the server passes ``loop.call_later``)."""
+        self._later = later
+
+    def instrument_for(self, symbol: str, now: float | None = None) -> Instrument | None:
+        inst = self.registry.resolve(ContractSpec(symbol=symbol, sec_type="STK"))
+        if inst is not None:
+            self._ensure_listed(inst, self.clock() if now is None else now)
+        return inst
+
+    def resolve(self, contract: ContractSpec) -> Instrument | None:
+        """The instrument a client contract names (admitted to the exchange), or None."""
+        inst = self.registry.resolve(contract)
+        if inst is not None:
+            self._ensure_listed(inst, self.clock())
+        return inst
+
+    def _ensure_listed(self, inst: Instrument, now: float) -> None:
+        if not self.exchange.has_symbol(inst.symbol):
+            price = self.prices.price(inst.symbol, now)
+            self.exchange.add_symbol(
+                SymbolSpec(inst.symbol, price, half_spread_bps=HALF_SPREAD_BPS, con_id=inst.con_id)
+            )
+            self._last_price[inst.symbol] = price
+
+    def attach(self, peer: Peer) -> bool:
+        """Register a client; False when its client id is taken (→ error 326)."""
+        if peer.client_id in self.peers:
+            return False
+        self.peers[peer.client_id] = peer
+        self.stats.connections += 1
+        return True
+
+    def detach(self, peer: Peer) -> None:
+        if self.peers.get(peer.client_id) is peer:
+            del self.peers[peer.client_id]
+            if self.faults.fill_while_disconnected:
+                self._fill_working_orders(peer.client_id)
+
+    def next_order_id(self) -> int:
+        ids = [oid for _, oid in self.orders]
+        return max(ids, default=0) + 1
+
+    # ------------------------------------------------------------------ orders
+    def place_order(self, peer: Peer, fields: Sequence[str]) -> None:
+        """Handle placeOrder (3) from ``peer``: parse, apply faults, route to the exchange."""
+        try:
+            parsed = parse_place_order(fields, peer.server_version)
+        except OrderParseError as exc:
+            order_id = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else -1
+            peer.send(m.error(order_id, 320, f"Error reading request: {exc}", peer.server_version))
+            return
+        if self.faults.take_drop_before():
+            peer.close("fault: connection dropped before the order was processed")
+            return
+        inst = self.resolve(parsed.contract)
+        if inst is None:
+            peer.send(
+                m.error(
+                    parsed.order_id,
+                    200,
+                    "No security definition has been found for the request",
+                    peer.server_version,
+                )
+            )
+            return
+        if parsed.what_if:
+            self._what_if(peer, parsed, inst)
+            return
+        key = (peer.client_id, parsed.order_id)
+        if key in self.orders and self.orders[key].status not in (
+            "Filled",
+            "Cancelled",
+            "Inactive",
+        ):
+            peer.send(
+                m.error(
+                    parsed.order_id,
+                    105,
+                    "Order being modified does not match original order: the simulated gateway "
+                    "does not modify orders; cancel and place a new order",
+                    peer.server_version,
+                )
+            )
+            return
+        if key in self.orders:
+            peer.send(
+                m.error(
+                    parsed.order_id,
+                    103,
+                    f"Duplicate order id {parsed.order_id}",
+                    peer.server_version,
+                )
+            )
+            return
+        self.stats.orders += 1
+        drop_after = self.faults.take_drop_after()
+        if drop_after:
+            peer.close("fault: connection dropped after the order was processed")
+        if self.faults.take_reject():
+            self._reject(peer.client_id, parsed, inst, self.faults.reject_reason)
+            return
+        if self.faults.take_stall():
+            self.orders[key] = GatewayOrder(peer.client_id, parsed, inst)
+            self.stalled.append((peer.client_id, parsed, inst))
+            return
+        if self.offline:
+            self.orders[key] = GatewayOrder(peer.client_id, parsed, inst)
+            self._held_offline.append((peer.client_id, parsed, inst))
+            return
+        self._submit(peer.client_id, parsed, inst)
+
+    def release_stalled(self) -> int:
+        """Let stalled orders through to the exchange; returns how many were released."""
+        stalled, self.stalled = self.stalled, []
+        for client_id, parsed, inst in stalled:
+            self._submit(client_id, parsed, inst)
+        return len(stalled)
+
+    def _reject(self, client_id: int, parsed: ParsedOrder, inst: Instrument, reason: str) -> None:
+        self.stats.rejects += 1
+        self.orders[(client_id, parsed.order_id)] = GatewayOrder(
+            client_id, parsed, inst, status="Inactive"
+        )
+        self._to_client(
+            client_id,
+            lambda p: p.send(
+                m.error(
+                    parsed.order_id, 201, f"Order rejected - reason: {reason}", p.server_version
+                )
+            ),
+        )
+
+    def _spec_for(self, client_id: int, parsed: ParsedOrder, inst: Instrument) -> OrderSpec | str:
+        """Map a parsed IB order onto the exchange's order spec, or say why it cannot be."""
+        if parsed.action not in ("BUY", "SELL"):
+            return f"action {parsed.action!r} is not BUY or SELL"
+        qty = parsed.total_quantity
+        if qty <= 0 or not float(qty).is_integer():
+            return f"quantity {qty:g} must be a whole number of shares ≥ 1"
+        tif = TIFS.get(parsed.tif)
+        if tif is None:
+            return f"time in force {parsed.tif!r} is not supported (use DAY, GTC or IOC)"
+        kind = ORDER_TYPES.get(parsed.order_type)
+        if kind is None:
+            return (
+                f"order type {parsed.order_type!r} is not supported by the simulated gateway "
+                f"(use {', '.join(ORDER_TYPES)})"
+            )
+        if parsed.algo_strategy:
+            if parsed.algo_strategy != "Adaptive":
+                return f"algo {parsed.algo_strategy!r} is not supported (only Adaptive)"
+            if kind == "MARKET":
+                kind = "ADAPTIVE"
+        limit = parsed.lmt_price if kind in ("LIMIT", "STOP_LIMIT") else None
+        stop = parsed.aux_price if kind in ("STOP", "STOP_LIMIT") else None
+        return OrderSpec(
+            symbol=inst.symbol,
+            side=parsed.action,  # type: ignore[arg-type]
+            quantity=int(qty),
+            order_type=kind,
+            limit_price=limit,
+            stop_price=stop,
+            time_in_force=tif,
+            order_ref=parsed.order_ref,
+            client_id=client_id,
+            order_id=parsed.order_id,
+        )
+
+    def _submit(self, client_id: int, parsed: ParsedOrder, inst: Instrument) -> None:
+        spec = self._spec_for(client_id, parsed, inst)
+        if isinstance(spec, str):
+            self._reject(client_id, parsed, inst, spec)
+            return
+        record = GatewayOrder(client_id, parsed, inst)
+        self.orders[(client_id, parsed.order_id)] = record
+        self._update_price(inst.symbol, self.clock())
+        events = self.exchange.place(spec, self.clock())
+        self._emit(events)
+        codes = self.faults.take_inject()
+        peer = self.peers.get(client_id)
+        if codes and peer is not None and record.status not in ("Inactive", "Cancelled"):
+            for code in codes:
+                text = INFO_TEXT.get(code, f"Informational message {code}")
+                peer.send(m.error(parsed.order_id, code, text, peer.server_version))
+
+    def cancel_order(self, peer: Peer, order_id: int) -> None:
+        key = (peer.client_id, order_id)
+        record = self.orders.get(key)
+        if record is not None and any(s[1].order_id == order_id for s in self.stalled):
+            self.stalled = [
+                s for s in self.stalled if s[1].order_id != order_id or s[0] != peer.client_id
+            ]
+            record.status = "Cancelled"
+            peer.send(m.order_status(self._view(record, None)))
+            peer.send(m.error(order_id, 202, "Order Canceled - reason:", peer.server_version))
+            return
+        events = self.exchange.cancel(order_id, self.clock(), client_id=peer.client_id)
+        self._emit(events)
+
+    def global_cancel(self) -> None:
+        for client_id, parsed, _ in self.stalled:
+            rec = self.orders[(client_id, parsed.order_id)]
+            rec.status = "Cancelled"
+            owner = self.peers.get(client_id)
+            if owner is not None:
+                owner.send(m.order_status(self._view(rec, None)))
+        self.stalled = []
+        self._emit(self.exchange.cancel_all(self.clock()))
+
+    def _what_if(self, peer: Peer, parsed: ParsedOrder, inst: Instrument) -> None:
+        spec = self._spec_for(peer.client_id, parsed, inst)
+        if isinstance(spec, str):
+            peer.send(
+                m.error(
+                    parsed.order_id, 201, f"Order rejected - reason: {spec}", peer.server_version
+                )
+            )
+            return
+        acct = self.exchange.account()
+        price = spec.limit_price or self.exchange.last_price(inst.symbol)
+        value = spec.quantity * price
+        init_before = acct.gross_position_value * 0.5
+        maint_before = acct.gross_position_value * 0.25
+        schedule = self.exchange.config.commissions
+        commission = schedule.order_commission(spec.quantity, value) + schedule.execution_fees(
+            spec.side, spec.quantity, value
+        )
+        margin = m.MarginState(
+            init_margin_before=_money(init_before),
+            maint_margin_before=_money(maint_before),
+            equity_with_loan_before=_money(acct.net_liquidation),
+            init_margin_change=_money(value * 0.5),
+            maint_margin_change=_money(value * 0.25),
+            equity_with_loan_change=_money(-commission),
+            init_margin_after=_money(init_before + value * 0.5),
+            maint_margin_after=_money(maint_before + value * 0.25),
+            equity_with_loan_after=_money(acct.net_liquidation - commission),
+            commission=round(commission, 4),
+            min_commission=round(commission, 4),
+            max_commission=round(commission, 4),
+            commission_currency="USD",
+        )
+        record = GatewayOrder(peer.client_id, parsed, inst, status="PreSubmitted")
+        view = replace(self._view(record, None), what_if=True)
+        peer.send(m.open_order(view, peer.server_version, margin))
+
+    # ------------------------------------------------------------------ events
+    def _emit(self, events: Iterable[ExchangeEvent]) -> None:
+        touched: set[str] = set()
+        for ev in events:
+            self._emit_one(ev, touched)
+        for symbol in touched:
+            self._broadcast_position(symbol)
+        if touched:
+            self._broadcast_account(touched)
+
+    def _emit_one(self, ev: ExchangeEvent, touched: set[str]) -> None:
+        record = self.orders.get((ev.client_id, ev.order_id))
+        if record is None:
+            self._emit_foreign(ev)
+            return
+        record.perm_id = ev.perm_id or record.perm_id
+        peer = self.peers.get(ev.client_id)
+        if ev.kind == "error":
+            if ev.status == "REJECTED" and record.status == "PendingSubmit":
+                record.status = "Inactive"
+                self.stats.rejects += 1
+            if peer is not None:
+                code = ev.error_code or 201
+                peer.send(m.error(ev.order_id, code, ev.reason or "", peer.server_version))
+            return
+        record.status = IB_STATUS[ev.status]
+        if ev.kind == "fill":
+            self.stats.fills += 1
+            touched.add(ev.symbol)
+            self._send_fill(record, ev)
+            return
+        if ev.status == "CANCELED":
+            self.stats.cancels += 1
+        if peer is None:
+            self.stats.dropped_messages += 1
+            return
+        view = self._view(record, ev)
+        if ev.status == "CANCELED":
+            reason = ev.reason or "Order Canceled - reason:"
+            peer.send(m.order_status(view))
+            peer.send(m.error(ev.order_id, 202, reason, peer.server_version))
+        else:
+            peer.send(m.open_order(view, peer.server_version))
+            peer.send(m.order_status(view))
+
+    def _emit_foreign(self, ev: ExchangeEvent) -> None:
+        """An exchange event for an order the gateway did not place (e.g. seeded demo orders)."""
+        if ev.kind == "fill":
+            self._broadcast_position(ev.symbol)
+            self._broadcast_account({ev.symbol})
+        elif ev.kind == "error":
+            self._to_client(
+                ev.client_id,
+                lambda p: p.send(
+                    m.error(ev.order_id, ev.error_code or 201, ev.reason or "", p.server_version)
+                ),
+            )
+
+    def _send_fill(self, record: GatewayOrder, ev: ExchangeEvent) -> None:
+        view = self._view(record, ev)
+        execution = self._execution_view(record, ev)
+        assert ev.exec_id is not None
+        commission = m.commission_report(
+            ev.exec_id, ev.commission, "USD", ev.realized_pnl if ev.realized_pnl else None
+        )
+        repeats = 2 if self.faults.take_duplicate() else 1
+        delay = self.faults.commission_delay
+
+        def deliver(p: Peer) -> None:
+            for _ in range(repeats):
+                p.send(m.exec_details(-1, execution, p.server_version))
+                p.send(m.open_order(view, p.server_version))
+                p.send(m.order_status(view))
+                if delay <= 0:
+                    p.send(commission)
+            if delay > 0:
+                client_id = p.client_id
+
+                def late() -> None:
+                    for _ in range(repeats):
+                        self._to_client(client_id, lambda q: q.send(commission))
+
+                self._later(delay, late)
+
+        self._to_client(record.client_id, deliver)
+
+    def _execution_view(self, record: GatewayOrder, ev: ExchangeEvent) -> m.ExecutionView:
+        assert ev.exec_id is not None
+        return m.ExecutionView(
+            exec_id=ev.exec_id,
+            order_id=ev.order_id,
+            client_id=ev.client_id,
+            perm_id=ev.perm_id,
+            contract=record.instrument.contract(record.parsed.contract.exchange or "SMART"),
+            time=ib_time(ev.time),
+            account=self.config.account,
+            exchange=record.instrument.primary_exchange,
+            side="BOT" if ev.side == "BUY" else "SLD",
+            shares=float(ev.last_fill_quantity),
+            price=ev.last_fill_price,
+            cum_qty=float(ev.filled),
+            avg_price=ev.avg_fill_price,
+            order_ref=ev.order_ref,
+        )
+
+    def _view(self, record: GatewayOrder, ev: ExchangeEvent | None) -> m.OrderView:
+        p = record.parsed
+        filled = float(ev.filled) if ev is not None else 0.0
+        avg = ev.avg_fill_price if ev is not None else 0.0
+        last = ev.last_fill_price if ev is not None else 0.0
+        if ev is None:
+            snap = self.exchange.order(p.order_id, record.client_id)
+            if snap is not None:
+                filled, avg = float(snap.filled), snap.avg_fill_price
+        return m.OrderView(
+            order_id=p.order_id,
+            client_id=record.client_id,
+            perm_id=record.perm_id,
+            contract=record.instrument.contract(p.contract.exchange or "SMART"),
+            action=p.action,
+            total_quantity=p.total_quantity,
+            order_type=p.order_type,
+            lmt_price=p.lmt_price,
+            aux_price=p.aux_price,
+            tif=p.tif or "DAY",
+            account=self.config.account,
+            order_ref=p.order_ref,
+            status=record.status,
+            filled=filled,
+            avg_fill_price=avg,
+            last_fill_price=last,
+            parent_id=p.parent_id,
+            outside_rth=p.outside_rth,
+            algo_strategy=p.algo_strategy,
+            algo_params=p.algo_params,
+        )
+
+    def _to_client(self, client_id: int, action: Callable[[Peer], object]) -> None:
+        peer = self.peers.get(client_id)
+        if peer is None:
+            self.stats.dropped_messages += 1
+            return
+        action(peer)
+
+    # ------------------------------------------------------------------ account and positions
+    def position_messages(self) -> list[m.Msg]:
+        acct = self.config.account
+        out: list[m.Msg] = []
+        for pos in self.exchange.positions():
+            inst = self.registry.by_symbol(pos.symbol)
+            if inst is not None:
+                out.append(m.position(acct, inst.contract(), float(pos.quantity), pos.avg_cost))
+        return out
+
+    def _position_message(self, symbol: str) -> m.Msg | None:
+        inst = self.registry.by_symbol(symbol)
+        if inst is None:
+            return None
+        for pos in self.exchange.positions():
+            if pos.symbol == symbol:
+                return m.position(
+                    self.config.account, inst.contract(), float(pos.quantity), pos.avg_cost
+                )
+        return m.position(self.config.account, inst.contract(), 0.0, 0.0)
+
+    def _broadcast_position(self, symbol: str) -> None:
+        msg = self._position_message(symbol)
+        if msg is None:
+            return
+        for peer in list(self.peers.values()):
+            if peer.subs.positions:
+                peer.send(msg)
+
+    def account_values(self) -> list[tuple[str, str, str]]:
+        """(key, value, currency) rows as reqAccountUpdates / accountSummary report them."""
+        a = self.exchange.account()
+        init = a.gross_position_value * 0.5
+        maint = a.gross_position_value * 0.25
+        rows = [
+            ("AccountCode", self.config.account, ""),
+            ("AccountType", "INDIVIDUAL", ""),
+            ("Currency", "USD", "USD"),
+            ("NetLiquidation", _money(a.net_liquidation), "USD"),
+            ("TotalCashValue", _money(a.cash), "USD"),
+            ("SettledCash", _money(a.cash), "USD"),
+            ("CashBalance", _money(a.cash), "USD"),
+            ("CashBalance", _money(a.cash), "BASE"),
+            ("AccruedCash", "0.00", "USD"),
+            ("BuyingPower", _money(a.buying_power), "USD"),
+            ("EquityWithLoanValue", _money(a.net_liquidation), "USD"),
+            ("GrossPositionValue", _money(a.gross_position_value), "USD"),
+            ("InitMarginReq", _money(init), "USD"),
+            ("MaintMarginReq", _money(maint), "USD"),
+            ("FullInitMarginReq", _money(init), "USD"),
+            ("FullMaintMarginReq", _money(maint), "USD"),
+            ("AvailableFunds", _money(a.net_liquidation - init), "USD"),
+            ("FullAvailableFunds", _money(a.net_liquidation - init), "USD"),
+            ("ExcessLiquidity", _money(a.net_liquidation - maint), "USD"),
+            ("FullExcessLiquidity", _money(a.net_liquidation - maint), "USD"),
+            ("UnrealizedPnL", _money(a.unrealized_pnl), "USD"),
+            ("RealizedPnL", _money(a.realized_pnl), "USD"),
+            ("UnrealizedPnL", _money(a.unrealized_pnl), "BASE"),
+            ("RealizedPnL", _money(a.realized_pnl), "BASE"),
+            (
+                "Leverage",
+                f"{a.gross_position_value / a.net_liquidation:.4f}" if a.net_liquidation else "0",
+                "",
+            ),
+            (
+                "Cushion",
+                f"{(a.net_liquidation - maint) / a.net_liquidation:.4f}"
+                if a.net_liquidation
+                else "0",
+                "",
+            ),
+            ("DayTradesRemaining", "-1", ""),
+        ]
+        return rows
+
+    def portfolio_messages(self) -> list[m.Msg]:
+        out: list[m.Msg] = []
+        for pos in self.exchange.positions():
+            inst = self.registry.by_symbol(pos.symbol)
+            if inst is None:
+                continue
+            out.append(
+                m.portfolio_value(
+                    inst.contract(exchange=""),
+                    float(pos.quantity),
+                    pos.market_price,
+                    pos.market_value,
+                    pos.avg_cost,
+                    pos.unrealized_pnl,
+                    pos.realized_pnl,
+                    self.config.account,
+                )
+            )
+        return out
+
+    def account_update_messages(self, symbols: set[str] | None = None) -> list[m.Msg]:
+        acct = self.config.account
+        out = [m.account_value(k, v, c, acct) for k, v, c in self.account_values()]
+        if symbols is None:
+            out += self.portfolio_messages()
+        else:
+            held = {p.symbol for p in self.exchange.positions()}
+            for sym in symbols:
+                inst = self.registry.by_symbol(sym)
+                if inst is None:
+                    continue
+                if sym in held:
+                    out += [msg for msg in self.portfolio_messages() if msg[3] == sym]
+                else:
+                    out.append(
+                        m.portfolio_value(
+                            inst.contract(exchange=""),
+                            0.0,
+                            self.exchange.last_price(sym),
+                            0.0,
+                            0.0,
+                            0.0,
+                            0.0,
+                            acct,
+                        )
+                    )
+        out.append(
+            m.account_update_time(datetime.fromtimestamp(self.clock(), UTC).strftime("%H:%M"))
+        )
+        return out
+
+    def _broadcast_account(self, symbols: set[str]) -> None:
+        for peer in list(self.peers.values()):
+            if peer.subs.account_updates:
+                for msg in self.account_update_messages(symbols):
+                    peer.send(msg)
+            for req_id in peer.subs.account_multi:
+                for msg in self.account_multi_messages(req_id):
+                    peer.send(msg)
+
+    def account_multi_messages(self, req_id: int) -> list[m.Msg]:
+        acct = self.config.account
+        return [
+            m.account_update_multi(req_id, acct, "", k, v, c) for k, v, c in self.account_values()
+        ]
+
+    def account_summary_messages(self, req_id: int, tags: str) -> list[m.Msg]:
+        wanted = {t.strip() for t in tags.split(",") if t.strip()}
+        ledger = "$LEDGER" in wanted or "$LEDGER:ALL" in wanted
+        out: list[m.Msg] = []
+        for key, value, ccy in self.account_values():
+            if (key in wanted and ccy != "BASE") or (
+                ledger and key in ("CashBalance", "RealizedPnL", "UnrealizedPnL")
+            ):
+                out.append(m.account_summary(req_id, self.config.account, key, value, ccy))
+        return out
+
+    # ------------------------------------------------------------------ orders and executions
+    def open_order_messages(self, client_id: int | None) -> list[m.Msg]:
+        """openOrder + orderStatus per working order (of ``client_id``; all when None)."""
+        out: list[m.Msg] = []
+        for snap in self.exchange.open_orders(client_id):
+            record = self.orders.get((snap.client_id, snap.order_id))
+            peer_version = self.config.server_version
+            if record is None:
+                record = self._adopt(snap)
+                if record is None:
+                    continue
+            view = self._view(record, None)
+            out.append(m.open_order(view, peer_version))
+            out.append(m.order_status(view))
+        for cid, parsed, _ in self.stalled:
+            if client_id is None or cid == client_id:
+                view = self._view(self.orders[(cid, parsed.order_id)], None)
+                out.append(m.open_order(view, self.config.server_version))
+        return out
+
+    def _adopt(self, snap: ExchangeOrder) -> GatewayOrder | None:
+        """Make a gateway record for an exchange order placed outside the socket (demo seed)."""
+        inst = self.registry.by_symbol(snap.symbol) or self.instrument_for(snap.symbol)
+        if inst is None:
+            return None
+        ib_type = {v: k for k, v in ORDER_TYPES.items()}.get(snap.order_type, "MKT")
+        parsed = ParsedOrder(
+            order_id=snap.order_id,
+            contract=inst.contract(),
+            action=snap.side,
+            total_quantity=float(snap.quantity),
+            order_type=ib_type,
+            lmt_price=snap.limit_price,
+            aux_price=snap.stop_price,
+            tif=snap.time_in_force,
+            account=self.config.account,
+            order_ref=snap.order_ref,
+            transmit=True,
+            parent_id=0,
+            outside_rth=False,
+            what_if=False,
+            algo_strategy="",
+            algo_params=(),
+            cash_qty=None,
+            conditions=0,
+        )
+        record = GatewayOrder(snap.client_id, parsed, inst, snap.perm_id, IB_STATUS[snap.status])
+        self.orders[(snap.client_id, snap.order_id)] = record
+        return record
+
+    def completed_order_messages(self, server_version: int) -> list[m.Msg]:
+        out: list[m.Msg] = []
+        for snap in self.exchange.orders():
+            if snap.status not in ("FILLED", "CANCELED", "REJECTED"):
+                continue
+            record = self.orders.get((snap.client_id, snap.order_id)) or self._adopt(snap)
+            if record is None:
+                continue
+            status = IB_STATUS[snap.status]
+            view = replace(
+                self._view(record, None),
+                status=status,
+                completed_time=ib_time(snap.placed_at),
+                completed_status=status,
+            )
+            out.append(m.completed_order(view, server_version))
+        return out
+
+    def execution_messages(
+        self, req_id: int, flt: ExecutionFilter, server_version: int
+    ) -> list[m.Msg]:
+        """execDetails (+ commissionReport) per execution matching the filter."""
+        out: list[m.Msg] = []
+        for fill in self.exchange.executions():
+            if not flt.matches(fill.client_id, fill.account_id, fill.time, fill.symbol, fill.side):
+                continue
+            record = self.orders.get((fill.client_id, fill.order_id))
+            inst = record.instrument if record else self.registry.by_symbol(fill.symbol)
+            if inst is None:
+                continue
+            execution = m.ExecutionView(
+                exec_id=fill.exec_id,
+                order_id=fill.order_id,
+                client_id=fill.client_id,
+                perm_id=fill.perm_id,
+                contract=inst.contract(),
+                time=ib_time(fill.time),
+                account=fill.account_id,
+                exchange=inst.primary_exchange,
+                side="BOT" if fill.side == "BUY" else "SLD",
+                shares=float(fill.shares),
+                price=fill.price,
+                cum_qty=float(fill.cum_qty),
+                avg_price=fill.avg_price,
+                order_ref=fill.order_ref,
+            )
+            out.append(m.exec_details(req_id, execution, server_version))
+            out.append(
+                m.commission_report(fill.exec_id, fill.commission, "USD", fill.realized_pnl or None)
+            )
+        return out
+
+    # ------------------------------------------------------------------ market
+    def _update_price(self, symbol: str, now: float) -> list[ExchangeEvent]:
+        price = self.pinned.get(symbol)
+        if price is None:
+            price = self.prices.price(symbol, now)
+        if self._last_price.get(symbol) == price:
+            return []
+        self._last_price[symbol] = price
+        return self.exchange.set_price(symbol, price, now)
+
+    def set_price(self, symbol: str, price: float) -> None:
+        """Pin ``symbol``'s mid at ``price`` (until ``unpin``) and fill what became marketable."""
+        inst = self.instrument_for(symbol)
+        if inst is None:
+            raise KeyError(f"unknown symbol {symbol!r}")
+        self.pinned[inst.symbol] = price
+        self._emit(self._update_price(inst.symbol, self.clock()))
+
+    def unpin(self, symbol: str) -> None:
+        self.pinned.pop(symbol.upper(), None)
+
+    def tick(self) -> set[str]:
+        """Move prices to now and fill what is due; returns the symbols whose price moved."""
+        now = self.clock()
+        moved: set[str] = set()
+        events: list[ExchangeEvent] = []
+        if self.offline:
+            return moved
+        for spec in self.exchange.symbols():
+            before = self._last_price.get(spec.symbol)
+            events += self._update_price(spec.symbol, now)
+            if self._last_price.get(spec.symbol) != before:
+                moved.add(spec.symbol)
+        events += self.exchange.advance(now)
+        self._emit(events)
+        return moved
+
+    def quote_messages(self, req_id: int, symbol: str, first: bool) -> list[m.Msg]:
+        q = self.exchange.quote(symbol)
+        out = [
+            m.tick_price(req_id, m.TICK_BID, round(q.bid, 4), 100.0, 0),
+            m.tick_price(req_id, m.TICK_ASK, round(q.ask, 4), 100.0, 0),
+            m.tick_price(req_id, m.TICK_LAST, round(q.mid, 4), 100.0, 0),
+        ]
+        if first:
+            out.append(m.tick_price(req_id, m.TICK_CLOSE, round(q.mid, 2), 0.0, 0))
+            out.append(m.tick_size(req_id, m.TICK_VOLUME, 1000.0))
+        return out
+
+    def _fill_working_orders(self, client_id: int) -> None:
+        """Fault: the market moves through a departed client's working orders."""
+        now = self.clock()
+        h = HALF_SPREAD_BPS / 10_000
+        for snap in self.exchange.open_orders(client_id):
+            buy = snap.side == "BUY"
+            if snap.order_type in ("LIMIT", "STOP_LIMIT") and snap.limit_price is not None:
+                target = (
+                    snap.limit_price / (1 + h) - 0.01 if buy else snap.limit_price / (1 - h) + 0.01
+                )
+                if snap.stop_price is not None:
+                    target = max(target, snap.stop_price) if buy else min(target, snap.stop_price)
+            elif snap.stop_price is not None:
+                target = snap.stop_price + 0.01 if buy else snap.stop_price - 0.01
+            else:
+                continue
+            self._last_price[snap.symbol] = target
+            self._emit(self.exchange.set_price(snap.symbol, target, now))
+        self._emit(self.exchange.advance(now))
+
+    # ------------------------------------------------------------------ connectivity
+    def broadcast_error(self, code: int, text: str) -> None:
+        for peer in list(self.peers.values()):
+            peer.send(m.error(-1, code, text, peer.server_version))
+
+    def connectivity_lost(self) -> None:
+        self.offline = True
+        self.broadcast_error(1100, "Connectivity between IB and Trader Workstation has been lost.")
+
+    def connectivity_restored(self, code: int = 1102) -> None:
+        if code == 1101:
+            text = "Connectivity between IB and Trader Workstation has been restored - data lost."
+            for peer in self.peers.values():
+                peer.subs.market_data.clear()
+        else:
+            text = (
+                "Connectivity between IB and Trader Workstation has been restored - data "
+                "maintained. All data farms are connected: usfarm; ushmds; secdefnj."
+            )
+        self.offline = False
+        self.broadcast_error(code, text)
+        held, self._held_offline = self._held_offline, []
+        for client_id, parsed, inst in held:
+            self.orders.pop((client_id, parsed.order_id), None)
+            self._submit(client_id, parsed, inst)
+
+
+INFO_TEXT = {
+    399: "Order Message:\nWarning: your order will not be placed at the exchange until "
+    "2026-01-02 09:30:00 US/Eastern",
+    10349: "Order TIF was set to DAY based on order preset.",
+    2109: "Order Event Warning:Attribute 'Outside Regular Trading Hours' is ignored based on "
+    "the order type and destination. PlaceOrder is now being processed.",
+}
+
+
+@dataclass(frozen=True)
+class ExecutionFilter:
+    """reqExecutions filter; empty fields match everything (clientId 0 = every client)."""
+
+    client_id: int = 0
+    account: str = ""
+    time: str = ""
+    symbol: str = ""
+    sec_type: str = ""
+    exchange: str = ""
+    side: str = ""
+
+    def matches(self, client_id: int, account: str, at: float, symbol: str, side: str) -> bool:
+        if self.client_id and client_id != self.client_id:
+            return False
+        if self.account and account != self.account:
+            return False
+        if self.symbol and symbol != self.symbol.upper():
+            return False
+        if self.sec_type and self.sec_type != "STK":
+            return False
+        if self.side and self.side.upper() not in (side, {"BUY": "BOT", "SELL": "SLD"}[side]):
+            return False
+        if self.time:
+            since = _parse_filter_time(self.time)
+            if since is not None and at < since:
+                return False
+        return True
+
+
+def _parse_filter_time(text: str) -> float | None:
+    parts = text.replace("-", " ").split()
+    try:
+        stamp = datetime.strptime(" ".join(parts[:2]), "%Y%m%d %H:%M:%S")
+    except ValueError:
+        return None
+    return stamp.replace(tzinfo=UTC).timestamp()
+
+
+def _run_now(_delay: float, fn: Callable[[], None]) -> None:
+    fn()
+
+
+def _load_default_universe(registry: InstrumentRegistry) -> tuple[str, ...]:
+    """Register the bundled ``data/assets.csv`` stocks (names, primary exchanges, ticks)."""
+    from engine.data.assets import load_assets
+
+    symbols = []
+    for asset in load_assets():
+        registry.add(
+            asset.symbol,
+            primary_exchange=asset.primary_exchange,
+            long_name=asset.name,
+            min_tick=asset.min_tick,
+        )
+        symbols.append(asset.symbol)
+    return tuple(symbols)

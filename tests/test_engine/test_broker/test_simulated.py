@@ -1,0 +1,109 @@
+"""SimulatedBroker behaviour beyond the shared conformance suite: IBKR-like pacing enforcement,
+read-only connections, reachability and reconciliation of orders placed by an earlier session."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from engine.broker.clock import VirtualClock
+from engine.broker.ledger import IntentLedger
+from engine.broker.pacing import PacingLimiter
+from engine.broker.protocol import ORDER_METHODS, read_only
+from engine.broker.sim_exchange import demo_exchange
+from engine.broker.simulated import SimulatedBroker
+from engine.broker.types import BrokerDisconnected, BrokerUnreachable, ReadOnlyViolation
+from tests.test_engine.test_broker.conformance import intent
+from tests.test_engine.test_broker.test_simulated_conformance import sim_market
+
+pytestmark = [pytest.mark.broker, pytest.mark.unit]
+
+
+def test_an_unpaced_client_gets_error_100_and_is_disconnected() -> None:
+    async def main() -> None:
+        clock = VirtualClock()
+        broker = SimulatedBroker(sim_market(), clock=clock)  # no pacer, time stands still
+        await broker.connect()
+        broker.drain_events()
+        with pytest.raises(BrokerDisconnected, match="error 100"):
+            for _ in range(100):
+                await broker.place(intent("AAA", "BUY", 1))
+        assert broker.pacing_violations.count == 1
+        assert not broker.is_ready
+        codes = [e.code for e in broker.drain_events() if e.kind in ("error", "connection")]
+        assert 100 in codes and 1100 in codes
+        await broker.close()
+
+    asyncio.run(main())
+
+
+def test_paced_burst_of_1000_intents_has_zero_violations() -> None:
+    async def main() -> None:
+        clock = VirtualClock()
+        broker = SimulatedBroker(sim_market(), clock=clock, pacer=PacingLimiter(45.0, clock=clock))
+        await broker.connect()
+        start = clock.now()
+        for k in range(1000):
+            await broker.place(intent("AAA", "BUY" if k % 2 else "SELL", 1))
+        assert broker.pacing_violations.count == 0 and broker.is_ready
+        assert broker.monitor.messages >= 1000
+        assert clock.now() - start >= 999 / 45 - 1e-6  # never faster than the bucket allows
+        await broker.close()
+
+    asyncio.run(main())
+
+
+def test_read_only_connection_refuses_orders_before_sending() -> None:
+    async def main() -> None:
+        broker = SimulatedBroker(sim_market(), clock=VirtualClock(), readonly=True)
+        await broker.connect()
+        sent = broker.messages_sent
+        with pytest.raises(ReadOnlyViolation):
+            await broker.place(intent("AAA", "BUY", 1))
+        with pytest.raises(ReadOnlyViolation):
+            await broker.cancel_all()
+        with pytest.raises(ReadOnlyViolation):
+            await broker.cancel("1")
+        assert broker.messages_sent == sent and broker.order_messages_sent == 0
+        assert broker.exchange.orders() == []
+        await broker.close()
+
+    asyncio.run(main())
+
+
+def test_read_only_view_exposes_no_order_attribute_whatever_is_asked() -> None:
+    broker = SimulatedBroker(sim_market(), clock=VirtualClock())
+    view = read_only(broker)
+    for name in (*ORDER_METHODS, "exchange", "ledger", "pacer", "__getattr__"):
+        assert not hasattr(view, name), name
+    with pytest.raises(AttributeError):
+        view.place = lambda *_: None  # type: ignore[attr-defined]
+
+
+def test_unreachable_broker_raises_on_connect() -> None:
+    broker = SimulatedBroker(sim_market(), clock=VirtualClock(), reachable=False)
+    with pytest.raises(BrokerUnreachable):
+        asyncio.run(broker.connect())
+    assert not broker.is_ready
+
+
+def test_connect_adopts_orders_of_an_earlier_session() -> None:
+    async def main() -> None:
+        exchange = demo_exchange(positions=3, resting_orders=4)
+        broker = SimulatedBroker(exchange, clock=VirtualClock())
+        await broker.connect()
+        assert broker.last_reconcile is not None
+        assert len(broker.last_reconcile.adopted) == 4
+        assert {e.intent_id for e in broker.ledger.entries()} == {f"demo-{j:04d}" for j in range(4)}
+        await broker.close()
+
+    asyncio.run(main())
+
+
+def test_ledger_closes_orders_the_broker_no_longer_has() -> None:
+    ledger = IntentLedger()
+    ledger.record("i-1", "1", "AAA", 10)
+    report = ledger.reconcile([], [])
+    assert report.closed == ("i-1",)
+    assert ledger.get("i-1").status == "CANCELED"  # type: ignore[union-attr]
