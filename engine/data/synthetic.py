@@ -65,29 +65,31 @@ PLANTED_EDGE: dict[str, dict[str, Any]] = {
         ),
         "coefficient": 0.06,
         "horizon": "t+1 (decays with phi over the following days)",
-        "target_ic": 0.04,
+        "target_ic": 0.035,
     },
     "ERN": {
         "has_edge": True,
         "input": "eps_actual vs eps_estimate (and revenue_actual vs revenue_estimate)",
         "mechanism": (
             "post-earnings drift: after an announcement on day a with standardised surprise u, "
-            "days a+1 .. a+63 get +0.06 sd u (1 - (t-a-1)/63); revenue surprise = 0.6 u + 0.8 noise"
+            "days a+1 .. a+63 get +0.08 sd u (1 - (t-a-1)/63); revenue surprise = 0.6 u + 0.8 noise"
         ),
-        "coefficient": 0.06,
+        "coefficient": 0.08,
         "horizon": "t+1 .. t+63 after each announcement",
-        "target_ic": 0.04,
+        "target_ic": 0.03,
     },
     "TSX": {
         "has_edge": True,
         "input": "close (past returns)",
         "mechanism": (
-            "persistent drift d (AR(1), phi=1-1/120, stationary sd 0.06 sd) added to daily "
-            "returns; past returns reveal it, so momentum and trend predict returns after t"
+            "persistent drift d (AR(1), phi=1-1/120, stationary sd 0.08 sd) added to daily "
+            "returns, so momentum and trend predict returns after t; plus a short-term "
+            "reversal: day t+1 gets -0.04 sd × (sum of the idiosyncratic shocks of t-4..t)/sqrt(5)"
         ),
-        "coefficient": 0.06,
-        "horizon": "months",
-        "target_ic": 0.03,
+        "coefficient": 0.08,
+        "reversal_coefficient": 0.04,
+        "horizon": "t+1 (reversal) to months (drift)",
+        "target_ic": 0.035,
     },
     "VRP": {
         "has_edge": False,
@@ -328,11 +330,8 @@ def _generate(
     ].standard_normal(T)
     s = (SECTOR_VOL[regimes] / sqrt_y)[:, None] * rs["sector"].standard_normal((T, len(sectors)))
     daily_sd = (IDIO_MULT[regimes] / sqrt_y)[:, None] * idio_vol[None, :]
-    factor = (
-        beta[None, :] * m[:, None]
-        + sector_load[None, :] * s[:, sector_idx]
-        + daily_sd * rs["idio"].standard_normal((T, N))
-    )
+    idio = rs["idio"].standard_normal((T, N))
+    factor = beta[None, :] * m[:, None] + sector_load[None, :] * s[:, sector_idx] + daily_sd * idio
 
     # --- planted edge ---------------------------------------------------------------------------
     ofi_state = _ar1(rs["ofi"], (T, N), _OFI_PHI)
@@ -340,6 +339,9 @@ def _generate(
     edge[1:] += PLANTED_EDGE["OFI"]["coefficient"] * daily_sd[1:] * ofi_state[:-1]
     drift = _ar1(rs["drift"], (T, N), _DRIFT_PHI) * PLANTED_EDGE["TSX"]["coefficient"]
     edge[1:] += daily_sd[1:] * drift[:-1]
+    # short-term reversal: day t+1 gives back part of the idiosyncratic shocks of days t-4..t
+    recent = pd.DataFrame(idio).rolling(5, min_periods=1).sum().to_numpy() / np.sqrt(5.0)
+    edge[1:] -= PLANTED_EDGE["TSX"]["reversal_coefficient"] * daily_sd[1:] * recent[:-1]
 
     earn = _earnings(rs["earnings"], T, N, price0)
     # day t drifts on the latest announcement a <= t-1: + c sd u_a (1 - (t-a-1)/H), 0 once stale
