@@ -218,8 +218,15 @@ def schema_issues(
 ) -> list[ArtifactIssue]:
     """Every JSON Schema violation of ``instance``, as issues naming ``file`` and the field path."""
     validator = _validator_for_file(str(schema_for(model_type)))
+    from jsonschema.exceptions import best_match
+
     issues = []
     for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.path))):
+        if error.context:  # anyOf/oneOf: report the branch that came closest, not "any of"
+            # A branch failing on "type" is the wrong branch (e.g. the null of an Optional);
+            # the other branch's error says what is actually wrong with the value.
+            relevant = [e for e in error.context if e.validator != "type"] or list(error.context)
+            error = best_match(relevant) or error
         issues.append(
             ArtifactIssue(
                 file=file,

@@ -17,12 +17,21 @@ parsed back.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 import yaml
 from pydantic import BaseModel
 
-__all__ = ["FrontMatterError", "dump_front_matter", "parse_markdown", "render_markdown"]
+__all__ = [
+    "FrontMatterError",
+    "dump_front_matter",
+    "md_escape",
+    "md_table",
+    "parse_markdown",
+    "render_markdown",
+]
 
 DELIMITER = "---"
 
@@ -87,3 +96,26 @@ def parse_markdown(text: str) -> tuple[dict[str, Any], str]:
             f"front matter must be a mapping of fields, got {type(data).__name__}"
         )
     return data, body
+
+
+def md_escape(value: object) -> str:
+    """A value as a Markdown table cell (pipes escaped, newlines flattened, None as '—')."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def md_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A GitHub-flavoured Markdown table (trailing newline included)."""
+    lines = [
+        "| " + " | ".join(md_escape(h) for h in headers) + " |",
+        "|" + "|".join("---" for _ in headers) + "|",
+    ]
+    lines.extend("| " + " | ".join(md_escape(c) for c in row) + " |" for row in rows)
+    return "\n".join(lines) + "\n"

@@ -12,10 +12,23 @@ from pathlib import Path
 from typing import Any
 
 from artifacts.models.account_config import AccountConfig
+from artifacts.models.backtest_report import BacktestReport
 from artifacts.models.base import ArtifactFormat, ArtifactModel, ArtifactRow
+from artifacts.models.gate_reports import (
+    ArtifactValidationReport,
+    ImplementationTestReport,
+    IntegrationFlow,
+    InterfaceMap,
+    TestInventory,
+)
+from artifacts.models.go_live_decision import GoLiveDecision
+from artifacts.models.governance import GovernanceSignoffs
 from artifacts.models.latency_baseline import LatencyBaseline
 from artifacts.models.paper_trading_log import PaperTradingLog
 from artifacts.models.paper_trading_metrics import PaperTradingMetricsRow
+from artifacts.models.prelive_verification_log import PreliveVerificationLog
+from artifacts.models.rollback_procedure import RollbackProcedure
+from artifacts.models.rollback_report import RollbackReport
 
 __all__ = [
     "ARTIFACTS",
@@ -48,10 +61,21 @@ def _spec(model: type[ArtifactModel] | type[ArtifactRow], written_by: str) -> Ar
 
 
 ARTIFACTS: tuple[ArtifactSpec, ...] = (
+    _spec(BacktestReport, "algotrade backtest"),
+    _spec(ArtifactValidationReport, "gate 1"),
+    _spec(IntegrationFlow, "gate 2"),
+    _spec(InterfaceMap, "gate 3"),
+    _spec(ImplementationTestReport, "gate 4"),
+    _spec(TestInventory, "gate 5"),
     _spec(AccountConfig, "gate 6 / algotrade probe-account"),
     _spec(PaperTradingLog, "gate 7 / algotrade paper-session"),
     _spec(PaperTradingMetricsRow, "gate 7 / algotrade paper-session"),
     _spec(LatencyBaseline, "algotrade paper-session --record-baseline"),
+    _spec(GoLiveDecision, "gate 8 / algotrade go-live"),
+    _spec(RollbackProcedure, "gate 8"),
+    _spec(PreliveVerificationLog, "algotrade gate run (every gate)"),
+    _spec(RollbackReport, "algotrade rollback / gate 8 rollback drill"),
+    _spec(GovernanceSignoffs, "algotrade governance sign"),
 )
 
 _BY_NAME = {spec.file_name: spec for spec in ARTIFACTS}
