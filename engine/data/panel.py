@@ -73,6 +73,7 @@ class MarketPanel:
         dates = pd.DatetimeIndex(self.dates)
         if dates.tz is not None:
             raise PanelError("panel dates must be tz-naive calendar dates; drop the time zone")
+        dates = dates.as_unit("ns")  # one resolution, so fingerprints do not depend on the source
         if len(dates) > 1 and not bool((np.diff(dates.asi8) > 0).all()):
             raise PanelError("panel dates must be strictly increasing (sorted, no duplicates)")
         symbols = tuple(str(s) for s in self.symbols)
