@@ -130,6 +130,7 @@ def issues_from_error(
             message = "unknown field; remove it (the contract forbids extra fields)"
         elif kind == "missing":
             message = "required field is missing"
+            value = None
         issues.append(ValidationIssue(format_loc(loc), message, _jsonable(value)))
     return tuple(issues)
 
