@@ -186,6 +186,7 @@ class GatewayCore:
             ),
             now=start,
         )
+        self._last_price: dict[str, float] = {}
         for sym in symbols:
             self.instrument_for(sym, start)
         self.peers: dict[int, Peer] = {}
@@ -194,7 +195,6 @@ class GatewayCore:
         self.pinned: dict[str, float] = {}
         self.offline = False
         self._held_offline: list[tuple[int, ParsedOrder, Instrument]] = []
-        self._last_price: dict[str, float] = {}
         self._later: Callable[[float, Callable[[], None]], None] = _run_now
 
     # ------------------------------------------------------------------ wiring
