@@ -48,6 +48,7 @@ class StepTiming:
     seconds: float
     ok: bool
     detail: str = ""
+    messages: int = 0
 
 
 @dataclass(frozen=True)
@@ -305,12 +306,14 @@ async def rollback(
     deadline_seconds: float = 120.0,
     poll_interval: float = 0.25,
     reason: str = "rollback",
+    message_counter: Callable[[], int] | None = None,
 ) -> RollbackOutcome:
     """SPEC §7: cancel all → detach (HALT flag) → flatten → verify flat. Never raises for an
     expected broker failure: the outcome says what happened and ``verified_flat`` is False."""
     start = clock.now()
     steps: list[StepTiming] = []
     notes: list[str] = []
+    counter = message_counter or (lambda: 0)
 
     async def account() -> AccountSummary | None:
         try:
@@ -320,37 +323,46 @@ async def rollback(
             return None
 
     before = await account()
-    t0, w0 = clock.now(), now_utc()
+    t0, w0, m0 = clock.now(), now_utc(), counter()
     cancel = await cancel_all_orders(
         broker, clock=clock, deadline_seconds=deadline_seconds / 4, poll_interval=poll_interval
     )
     steps.append(
-        StepTiming("cancel_all", w0, clock.now() - t0, cancel.verified,
-                   f"{len(cancel.found)} open orders, {len(cancel.remaining)} left"
+        StepTiming("cancel", w0, clock.now() - t0, messages=counter() - m0, ok=cancel.verified,
+                   detail=f"{len(cancel.found)} open orders, {len(cancel.remaining)} left"
                    + (f"; error: {cancel.error}" if cancel.error else ""))
     )  # fmt: skip
 
-    t0, w0 = clock.now(), now_utc()
+    t0, w0, m0 = clock.now(), now_utc(), counter()
     halt_ok = True
     try:
         halt.set(reason, w0)
     except OSError as exc:
         halt_ok = False
         notes.append(f"could not write the HALT flag {halt.path}: {exc}")
-    steps.append(StepTiming("detach", w0, clock.now() - t0, halt_ok, f"HALT flag at {halt.path}"))
+    steps.append(
+        StepTiming(
+            "detach",
+            w0,
+            clock.now() - t0,
+            messages=counter() - m0,
+            ok=halt_ok,
+            detail=f"HALT flag at {halt.path}",
+        )
+    )
 
-    t0, w0 = clock.now(), now_utc()
+    t0, w0, m0 = clock.now(), now_utc(), counter()
     flat = await flatten_positions(
         broker, clock=clock, now_utc=now_utc, limit_collar=limit_collar,
         deadline_seconds=deadline_seconds / 2, poll_interval=poll_interval,
     )  # fmt: skip
     steps.append(
-        StepTiming("flatten", w0, clock.now() - t0, flat.verified,
-                   f"{len(flat.found)} positions, {len(flat.orders)} closing orders, "
+        StepTiming("flatten", w0, clock.now() - t0, messages=counter() - m0, ok=flat.verified,
+                   detail=f"{len(flat.found)} positions, {len(flat.orders)} closing orders, "
                    f"{len(flat.remaining)} left" + (f"; error: {flat.error}" if flat.error else ""))
     )  # fmt: skip
 
-    t0, w0 = clock.now(), now_utc()
+    t0, w0, m0 = clock.now(), now_utc(), counter()
     remaining_budget = max(poll_interval, deadline_seconds - (clock.now() - start))
 
     async def snapshot() -> tuple[list[OpenOrder], list[Position]]:
@@ -365,8 +377,8 @@ async def rollback(
         orders_after, positions_after, flat_ok = [], [], False
         notes.append(f"verification failed: {exc}")
     steps.append(
-        StepTiming("verify", w0, clock.now() - t0, flat_ok,
-                   f"{len(orders_after)} open orders, {len(positions_after)} positions")
+        StepTiming("verify", w0, clock.now() - t0, messages=counter() - m0, ok=flat_ok,
+                   detail=f"{len(orders_after)} open orders, {len(positions_after)} positions")
     )  # fmt: skip
     after = await account()
     return RollbackOutcome(
@@ -391,3 +403,44 @@ async def read_state(broker: ReadOnlyBroker) -> tuple[list[OpenOrder], list[Posi
 
 def summarize_positions(positions: Sequence[Position]) -> dict[str, int]:
     return {p.symbol: p.quantity for p in positions}
+
+
+@dataclass(frozen=True)
+class ProbeOutcome:
+    """What a read-only probe saw. ``unreachable`` when the broker could not be reached at all."""
+
+    connected: bool
+    unreachable: bool
+    summary: AccountSummary | None
+    positions_count: int | None
+    open_orders_count: int | None
+    seconds: float
+    failure: str | None = None
+    notices: tuple[tuple[int | None, str], ...] = ()
+
+
+async def probe_account(view: ReadOnlyBroker, *, clock: Clock) -> ProbeOutcome:
+    """Connect through a read-only view, read the account, positions and orders, disconnect.
+
+    ``view`` is a :class:`~engine.broker.protocol.ReadOnlyView` in production: it has no order
+    method at all, so this function cannot send an order whatever it is asked.
+    """
+    from engine.broker.types import BrokerUnreachable
+
+    start = clock.now()
+    try:
+        await view.connect()
+    except BrokerUnreachable as exc:
+        return ProbeOutcome(False, True, None, None, None, clock.now() - start, str(exc))
+    except BrokerError as exc:
+        await view.close()
+        return ProbeOutcome(False, False, None, None, None, clock.now() - start, str(exc))
+    try:
+        summary = await view.account_summary()
+        positions = await view.positions()
+        orders = await view.open_orders()
+    except BrokerError as exc:
+        return ProbeOutcome(False, False, None, None, None, clock.now() - start, str(exc))
+    finally:
+        await view.close()
+    return ProbeOutcome(True, False, summary, len(positions), len(orders), clock.now() - start)
