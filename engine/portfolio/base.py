@@ -87,7 +87,10 @@ class Allocation:
 class PortfolioOptimizer(Protocol):
     """Anything that turns expected returns and a covariance into target weights."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """Short name used in reports (``qp``, ``hrp``, ``bl``)."""
+        ...
 
     def allocate(
         self,

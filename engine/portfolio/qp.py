@@ -130,8 +130,7 @@ class QPOptimizer:
     mu_scale : float
         Multiplier turning μ (fraction per period) into the unit λ prices (10⁴ = basis points).
     turnover_penalty : float
-        κ ≥ 0; the ``κ‖w − w_prev‖₁`` term (0 = off; the term is still in the problem so κ can
-        change between solves without a rebuild).
+        κ ≥ 0; the ``κ‖w − w_prev‖₁`` term (0 = off: the problem is built without it).
     on_failure : {"keep", "flat"}
         Fallback weights of a failed solve.
     solver : str
@@ -154,15 +153,19 @@ class QPOptimizer:
         self.turnover_penalty = turnover_penalty
         self.on_failure = on_failure
         self.solver = solver or DEFAULT_SOLVER
-        self._problems: dict[int, QPProblem] = {}
+        self._problems: dict[tuple[int, bool], QPProblem] = {}
         self.solves = 0
         self.failures = 0
 
     def problem_for(self, n: int) -> QPProblem:
-        """The cached problem for ``n`` assets (built on first use)."""
-        if n not in self._problems:
-            self._problems[n] = QPProblem(n, turnover=True)
-        return self._problems[n]
+        """The cached problem for ``n`` assets (built on first use).
+
+        The turnover term adds N variables and 2N constraints, so it is left out while κ = 0.
+        """
+        key = (n, self.turnover_penalty > 0)
+        if key not in self._problems:
+            self._problems[key] = QPProblem(n, turnover=key[1])
+        return self._problems[key]
 
     def allocate(
         self,
