@@ -28,7 +28,7 @@ from engine.broker.simgateway import messages as m
 from engine.broker.simgateway.faults import GatewayFaults
 from engine.broker.simgateway.instruments import ContractSpec, Instrument, InstrumentRegistry
 from engine.broker.simgateway.orders import OrderParseError, ParsedOrder, parse_place_order
-from engine.broker.simgateway.prices import PriceSource, RandomWalkPriceSource
+from engine.broker.simgateway.prices import PriceBar, PriceSource, RandomWalkPriceSource
 
 log = logging.getLogger("algotrade.simgateway")
 
@@ -879,6 +879,24 @@ class GatewayCore:
         events += self.exchange.advance(now)
         self._emit(events)
         return moved
+
+    def history(self, symbol: str, end: float, bar_seconds: int, count: int) -> list[PriceBar]:
+        """Bars from the price source, rescaled so the last close is the current mid."""
+        bars = self.prices.bars(symbol, end, bar_seconds, count)
+        if not bars or bars[-1].close <= 0:
+            return bars
+        k = self.exchange.last_price(symbol) / bars[-1].close
+        return [
+            PriceBar(
+                b.start,
+                round(b.open * k, 2),
+                round(b.high * k, 2),
+                round(b.low * k, 2),
+                round(b.close * k, 2),
+                b.volume,
+            )
+            for b in bars
+        ]
 
     def quote_messages(self, req_id: int, symbol: str, first: bool) -> list[m.Msg]:
         q = self.exchange.quote(symbol)

@@ -437,7 +437,7 @@ class ClientSession(asyncio.Protocol):
         count = min(MAX_BARS, max(1, math.ceil(span / bar_seconds)))
         daily = bar_seconds >= 86_400
         bars = []
-        for bar in self.core.prices.bars(inst.symbol, end, bar_seconds, count):
+        for bar in self.core.history(inst.symbol, end, bar_seconds, count):
             stamp = datetime.fromtimestamp(bar.start, UTC)
             if fmt == "2":
                 date = str(int(bar.start))

@@ -90,3 +90,45 @@ def place_order_fields(
 ) -> list[str]:
     [fields] = client_frames(server_version, lambda c: c.placeOrder(order_id, contract, order))
     return fields
+
+
+def run(coro: Any, timeout: float = 20.0) -> Any:
+    """Run a coroutine on a fresh event loop, failing after ``timeout`` seconds."""
+    import asyncio
+
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+async def wait_until(predicate: Callable[[], bool], timeout: float = 3.0) -> None:
+    """Poll ``predicate`` every 5 ms until true; AssertionError after ``timeout`` seconds."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(0.005)
+
+
+def quiet_config(**overrides: Any) -> Any:
+    """A gateway on a random free loopback port with frozen prices and two symbols."""
+    from engine.broker.simgateway import GatewayConfig
+
+    settings: dict[str, Any] = {
+        "port": 0,
+        "symbols": ("AAPL", "MSFT"),
+        "annual_vol": 0.0,
+        "tick_interval": 0.02,
+    }
+    settings.update(overrides)
+    return GatewayConfig(**settings)
+
+
+async def connect(port: int, client_id: int = 1, **kwargs: Any) -> IB:
+    ib = IB()
+    ib.RaiseRequestErrors = False
+    await ib.connectAsync(
+        "127.0.0.1", port, clientId=client_id, timeout=kwargs.pop("timeout", 5), **kwargs
+    )
+    return ib

@@ -1,0 +1,278 @@
+"""End to end: the real, unmodified ib_async ``IB`` client against the simulated gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+
+import pytest
+from ib_async import IB, Contract, ExecutionFilter, LimitOrder, MarketOrder, Stock
+
+from engine.broker.simgateway import SimGateway
+from engine.broker.simgateway.framing import FrameDecoder, encode_frame, prefix, split_fields
+from tests.test_engine.test_simgateway.support import connect, quiet_config, run, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.broker]
+
+INITIAL_CASH = 1_000_000.0
+
+
+def _value(ib: IB, tag: str, currency: str = "USD") -> float:
+    [v] = [v for v in ib.accountValues() if v.tag == tag and v.currency == currency]
+    return float(v.value)
+
+
+def test_connect_and_startup_sync_complete_without_timeouts(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario() -> None:
+        async with SimGateway(quiet_config()) as gw:
+            errors: list[int] = []
+            ib = IB()
+            ib.errorEvent += lambda req_id, code, msg, contract: errors.append(code)
+            with caplog.at_level(logging.ERROR, logger="ib_async"):
+                await ib.connectAsync(
+                    "127.0.0.1", gw.port, clientId=1, timeout=2, raiseSyncErrors=True
+                )
+            assert ib.isConnected() and ib.managedAccounts() == [gw.config.account]
+            assert gw.config.account.startswith("DU")
+            assert {2104, 2106, 2158} <= set(errors)  # farm status, informational
+            assert not [r for r in caplog.records if "timed out" in r.getMessage()]
+            assert _value(ib, "NetLiquidation") == INITIAL_CASH
+            assert ib.client.serverVersion() == 178
+            ib.disconnect()
+
+    run(scenario())
+
+
+def test_account_summary_positions_and_qualify() -> None:
+    async def scenario() -> None:
+        async with SimGateway(quiet_config()) as gw:
+            ib = await connect(gw.port)
+            summary = {(v.tag, v.currency): v.value for v in await ib.accountSummaryAsync()}
+            assert float(summary[("NetLiquidation", "USD")]) == INITIAL_CASH
+            assert float(summary[("TotalCashValue", "USD")]) == INITIAL_CASH
+            assert summary[("AccountType", "")] == "INDIVIDUAL"
+            assert ib.positions() == []
+            aapl, msft = Stock("AAPL", "SMART", "USD"), Stock("MSFT", "SMART", "USD")
+            bogus = Contract(secType="FUT", symbol="ZZZ", exchange="CME")
+            result = await ib.qualifyContractsAsync(aapl, msft, bogus)
+            assert result[2] is None
+            assert aapl.conId and msft.conId and aapl.conId != msft.conId
+            assert aapl.primaryExchange == "NASDAQ"
+            ib.disconnect()
+
+    run(scenario())
+
+
+def test_buy_then_sell_fills_with_commissions_and_ledger_follows() -> None:
+    async def scenario() -> None:
+        async with SimGateway(quiet_config()) as gw:
+            ib = await connect(gw.port)
+            [aapl] = await ib.qualifyContractsAsync(Stock("AAPL", "SMART", "USD"))
+            buy = ib.placeOrder(aapl, MarketOrder("BUY", 100, orderRef="intent-1"))
+            await wait_until(
+                lambda: buy.isDone() and buy.fills and buy.fills[-1].commissionReport.commission > 0
+            )
+            assert buy.orderStatus.status == "Filled" and buy.orderStatus.filled == 100
+            fill = buy.fills[0]
+            assert fill.execution.side == "BOT" and fill.execution.orderRef == "intent-1"
+            price, commission = fill.execution.price, fill.commissionReport.commission
+            ask = gw.core.exchange.quote("AAPL").ask
+            assert price == pytest.approx(ask)
+            # IBKR Pro tiered: 100 sh × 0.0035 = 0.35 (the minimum) + clearing 100 × 0.0002
+            assert commission == pytest.approx(0.37, abs=1e-6)
+            await wait_until(lambda: bool(ib.positions()) and bool(ib.portfolio()))
+            [pos] = ib.positions()
+            assert pos.contract.conId == aapl.conId and pos.position == 100
+            assert pos.avgCost == pytest.approx(price)
+            await wait_until(lambda: _value(ib, "TotalCashValue") < INITIAL_CASH)
+            assert _value(ib, "TotalCashValue") == pytest.approx(
+                INITIAL_CASH - 100 * price - commission, abs=0.01
+            )
+
+            sell = ib.placeOrder(aapl, MarketOrder("SELL", 40))
+            await wait_until(
+                lambda: (
+                    sell.isDone() and sell.fills and sell.fills[-1].commissionReport.execId != ""
+                )
+            )
+            assert sell.fills[0].execution.side == "SLD"
+            bid = gw.core.exchange.quote("AAPL").bid
+            assert sell.fills[0].commissionReport.realizedPNL == pytest.approx(
+                40 * (bid - price), abs=1e-6
+            )
+            await wait_until(lambda: ib.positions()[0].position == 60)
+            truth = {p.symbol: p.quantity for p in gw.core.exchange.positions()}
+            assert truth == {"AAPL": 60}
+            ib.disconnect()
+
+    run(scenario())
+
+
+def test_limit_order_rests_then_fills_when_market_moves_through() -> None:
+    async def scenario() -> None:
+        async with SimGateway(quiet_config()) as gw:
+            ib = await connect(gw.port)
+            [aapl] = await ib.qualifyContractsAsync(Stock("AAPL", "SMART", "USD"))
+            mid = gw.core.exchange.last_price("AAPL")
+            limit = round(mid * 0.99, 2)
+            trade = ib.placeOrder(aapl, LimitOrder("BUY", 10, limit))
+            await wait_until(lambda: trade.orderStatus.status == "Submitted")
+            await asyncio.sleep(0.05)
+            assert trade.orderStatus.status == "Submitted" and not trade.fills
+            assert [t.order.orderId for t in ib.openTrades()] == [trade.order.orderId]
+            gw.set_price("AAPL", round(mid * 0.985, 2))
+            await wait_until(lambda: trade.orderStatus.status == "Filled")
+            assert trade.fills[0].execution.price <= limit
+            ib.disconnect()
+
+    run(scenario())
+
+
+def test_cancel_and_global_cancel() -> None:
+    async def scenario() -> None:
+        async with SimGateway(quiet_config()) as gw:
+            ib = await connect(gw.port)
+            [aapl, msft] = await ib.qualifyContractsAsync(
+                Stock("AAPL", "SMART", "USD"), Stock("MSFT", "SMART", "USD")
+            )
+            px = {s: gw.core.exchange.last_price(s) for s in ("AAPL", "MSFT")}
+            one = ib.placeOrder(aapl, LimitOrder("BUY", 1, round(px["AAPL"] * 0.98, 2)))
+            await wait_until(lambda: one.orderStatus.status == "Submitted")
+            ib.cancelOrder(one.order)
+            await wait_until(lambda: one.orderStatus.status == "Cancelled")
+            trades = [
+                ib.placeOrder(aapl, LimitOrder("BUY", 2, round(px["AAPL"] * 0.97, 2))),
+                ib.placeOrder(msft, LimitOrder("SELL", 3, round(px["MSFT"] * 1.03, 2))),
+            ]
+            await wait_until(lambda: all(t.orderStatus.status == "Submitted" for t in trades))
+            ib.reqGlobalCancel()
+            await wait_until(lambda: all(t.orderStatus.status == "Cancelled" for t in trades))
+            assert gw.core.exchange.open_orders() == []
+            assert gw.core.stats.cancels == 3
+            ib.disconnect()
+
+    run(scenario())
+
+
+def test_readonly_connection_and_second_client_see_the_same_account() -> None:
+    async def scenario() -> None:
+        async with SimGateway(quiet_config()) as gw:
+            trader = await connect(gw.port, client_id=1)
+            [aapl] = await trader.qualifyContractsAsync(Stock("AAPL", "SMART", "USD"))
+            mid = gw.core.exchange.last_price("AAPL")
+            resting = trader.placeOrder(aapl, LimitOrder("BUY", 5, round(mid * 0.98, 2)))
+            filled = trader.placeOrder(aapl, MarketOrder("BUY", 7))
+            await wait_until(lambda: filled.isDone() and resting.orderStatus.status == "Submitted")
+            viewer = await connect(gw.port, client_id=2, readonly=True)
+            assert [p.position for p in viewer.positions()] == [7]
+            assert viewer.openTrades() == []  # readonly skips the open-order sync
+            other = await connect(gw.port, client_id=3)
+            assert other.openTrades() == []  # reqOpenOrders is scoped to the client id
+            assert len(other.fills()) == 1  # but executions are account-wide (filter clientId 0)
+            again = await connect(gw.port, client_id=4)
+            fills = await again.reqExecutionsAsync(ExecutionFilter(clientId=1))
+            assert [f.execution.shares for f in fills] == [7]
+            for ib in (trader, viewer, other, again):
+                ib.disconnect()
+
+    run(scenario())
+
+
+def test_duplicate_client_id_gets_326_and_connection_closed() -> None:
+    async def scenario() -> None:
+        async with SimGateway(quiet_config()) as gw:
+            first = await connect(gw.port, client_id=7)
+            second = IB()
+            codes: list[int] = []
+            second.errorEvent += lambda req_id, code, msg, contract: codes.append(code)
+            with pytest.raises((TimeoutError, ConnectionError)):
+                await second.connectAsync("127.0.0.1", gw.port, clientId=7, timeout=1)
+            assert 326 in codes
+            assert first.isConnected()
+            first.disconnect()
+
+    run(scenario())
+
+
+def test_market_data_history_what_if_and_clock() -> None:
+    async def scenario() -> None:
+        async with SimGateway(quiet_config()) as gw:
+            ib = await connect(gw.port)
+            [aapl] = await ib.qualifyContractsAsync(Stock("AAPL", "SMART", "USD"))
+            [ticker] = await ib.reqTickersAsync(aapl)
+            q = gw.core.exchange.quote("AAPL")
+            assert ticker.bid == pytest.approx(round(q.bid, 4)) and ticker.ask == pytest.approx(
+                round(q.ask, 4)
+            )
+            stream = ib.reqMktData(aapl)
+            gw.set_price("AAPL", 123.45)
+            await wait_until(lambda: stream.last == 123.45)
+            ib.cancelMktData(aapl)
+            bars = await ib.reqHistoricalDataAsync(aapl, "", "10 D", "1 day", "TRADES", True)
+            assert len(bars) == 10 and bars[-1].close == pytest.approx(123.45)
+            assert all(
+                b.low <= min(b.open, b.close) and b.high >= max(b.open, b.close) for b in bars
+            )
+            state = await ib.whatIfOrderAsync(aapl, MarketOrder("BUY", 100))
+            assert float(state.initMarginChange) == pytest.approx(100 * 123.45 * 0.5, rel=0.01)
+            assert gw.core.exchange.orders() == []  # what-if never reaches the exchange
+            now = await ib.reqCurrentTimeAsync()
+            assert abs(now.timestamp() - gw.core.clock()) < 5
+            ib.disconnect()
+
+    run(scenario())
+
+
+def _raw_handshake(port: int, offer: bytes) -> list[list[str]]:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=3) as sock:
+        sock.sendall(b"API\0" + prefix(offer))
+        decoder = FrameDecoder()
+        out: list[list[str]] = []
+        while True:
+            data = sock.recv(4096)
+            if not data:
+                return out
+            out += [split_fields(p) for p in decoder.feed(data)]
+            if out and out[0][0] != "4":
+                sock.sendall(encode_frame([71, 2, 5, ""]))
+                sock.settimeout(0.5)
+                try:
+                    while len(out) < 3:
+                        out += [split_fields(p) for p in decoder.feed(sock.recv(4096))]
+                except TimeoutError:
+                    pass
+                return out
+
+
+def test_version_negotiation_and_refusal() -> None:
+    async def scenario() -> None:
+        async with SimGateway(quiet_config(server_version=170)) as gw:
+            ok = await asyncio.to_thread(_raw_handshake, gw.port, b"v157..178")
+            assert len(ok[0]) == 2 and ok[0][0] == "170"  # two fields: version, time
+            assert ["9", "1", "1"] in ok and ["15", "1", gw.config.account] in ok
+            refused = await asyncio.to_thread(_raw_handshake, gw.port, b"v100..120")
+            assert refused[0][:4] == ["4", "2", "-1", "503"]
+            assert "157..178" in refused[0][4] and "ib_async<3" in refused[0][4]
+            ib = await connect(gw.port)
+            assert ib.client.serverVersion() == 170  # the real client accepts the lower version
+            ib.disconnect()
+
+    run(scenario())
+
+
+def test_garbage_is_not_a_client() -> None:
+    async def scenario() -> None:
+        async with SimGateway(quiet_config()) as gw:
+            reader, writer = await asyncio.open_connection("127.0.0.1", gw.port)
+            writer.write(b"GET / HTTP/1.1\r\n\r\n")
+            await writer.drain()
+            assert await asyncio.wait_for(reader.read(), 2) == b""
+            writer.close()
+            assert struct.calcsize(">I") == 4
+
+    run(scenario())
