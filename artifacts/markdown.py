@@ -51,10 +51,25 @@ _NoTimestampLoader.yaml_implicit_resolvers = {
 
 
 def dump_front_matter(data: dict[str, Any]) -> str:
-    """YAML text of a JSON-compatible mapping, keys in their given order."""
-    return yaml.safe_dump(
+    """YAML text of a JSON-compatible mapping, keys in their given order.
+
+    Unicode is written as is for readability, unless that would not read back identically
+    (PyYAML emits some line-break characters such as U+0085 unescaped); then everything non-ASCII
+    is escaped.
+    """
+    text = yaml.safe_dump(
         data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
     )
+    if not text.isascii():
+        try:
+            readable = yaml.load(text, Loader=_NoTimestampLoader) == data
+        except yaml.YAMLError:
+            readable = False
+        if not readable:
+            text = yaml.safe_dump(
+                data, sort_keys=False, allow_unicode=False, default_flow_style=False, width=100
+            )
+    return text
 
 
 def render_markdown(model: BaseModel | dict[str, Any], body: str) -> str:

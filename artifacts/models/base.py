@@ -21,6 +21,8 @@ from pydantic import (
     StringConstraints,
 )
 
+from contracts.messages import Direction, OrderStatus, OrderType
+
 __all__ = [
     "ArtifactFormat",
     "ArtifactModel",
@@ -90,10 +92,7 @@ Scalar = bool | int | float | str | None
 
 GateVerdict = Literal["PASS", "FAIL", "ERROR", "SKIPPED"]
 
-# The same closed sets as the message contracts (contracts.messages); a test keeps them equal.
-Direction = Literal["BUY", "SELL"]
-OrderType = Literal["MARKET", "LIMIT", "STOP", "STOP_LIMIT", "ADAPTIVE"]
-OrderStatus = Literal["SUBMITTED", "ACKNOWLEDGED", "PARTIAL_FILL", "FILLED", "CANCELED", "REJECTED"]
+# Direction, OrderType and OrderStatus come from the message contracts: one closed set each.
 BrokerKind = Literal["sim", "ib"]
 TradingMode = Literal["paper", "live"]
 
