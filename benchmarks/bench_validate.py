@@ -196,6 +196,16 @@ def time_ours(path: Path) -> tuple[float, Any]:
     return time.perf_counter() - start, summary
 
 
+def _children_peak_rss_mb() -> float | None:
+    """Peak resident memory of the largest child process so far (Linux: KiB units)."""
+    try:
+        import resource
+    except ImportError:  # not on this platform
+        return None
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return peak / 1024 if sys.platform != "darwin" else peak / 1024 / 1024
+
+
 def _sample(path: Path, k: int) -> list[bytes]:
     out = []
     for line in _iter_lines(path):
@@ -217,6 +227,7 @@ def time_schema_validator(
 
 
 def time_cli(path: Path) -> tuple[float, dict[str, Any]]:
+    """Wall time of one ``algotrade validate-message FILE --json`` process and its summary."""
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "algotrade_cli", "validate-message", str(path), "--json"],
@@ -288,9 +299,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         js_s, js_valid = time_schema_validator(sample, py_validator.is_valid)
         rs_s, rs_valid = time_schema_validator(sample, rs_validator.is_valid)
         cli: dict[str, Any] | None = None
-        cli_s = float("nan")
+        cli_s = startup_s = float("nan")
+        peak_rss_mb: float | None = None
         if not args.no_cli:
+            one = Path(tmp) / "one.ndjson"
+            one.write_bytes(sample[0] + b"\n")
+            startup_s = min(time_cli(one)[0] for _ in range(2))
             cli_s, cli = time_cli(path)
+            peak_rss_mb = _children_peak_rss_mb()
             if cli["total"] != n or cli["invalid"] != expected_invalid:
                 print(f"error: CLI counted {cli['total']} / {cli['invalid']}")
                 return 1
@@ -330,9 +346,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"-> {'PASS' if ok_b else 'FAIL'}"
     )
     if cli is not None:
+        work_s = cli_s - startup_s
         print(
             f"CLI end to end: {cli_s:.2f}s for {n:,} lines = {n / cli_s:,.0f} msgs/s "
             f"({cli_s / (loads_s * n / loads_n):.2f}x bare json.loads incl. start-up); "
+            f"start-up {startup_s:.2f}s, so {n / work_s:,.0f} msgs/s after start-up; "
+            f"peak RSS {peak_rss_mb:.0f} MB for a {size_mb:.0f} MB file; "
             f"reported {cli['valid']:,} valid / {cli['invalid']:,} invalid"
         )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -349,6 +368,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     k: (1 / v if v == v and v > 0 else None) for k, v in per.items()
                 },
                 "cli_seconds": None if cli is None else cli_s,
+                "cli_startup_seconds": None if cli is None else startup_s,
+                "cli_peak_rss_mb": peak_rss_mb,
                 "ratio_jsonschema_over_ours": vs_jsonschema,
                 "ratio_ours_over_json_loads": vs_loads,
                 "targets": {

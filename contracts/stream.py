@@ -207,7 +207,8 @@ def _validate_ndjson(
     chunks: Any, message_type: str | None, summary: StreamSummary, report: OnInvalid
 ) -> None:
     """The hot loop: one ``validate_json`` per line, Python work only on invalid lines."""
-    validate_json = _adapter_for(message_type).validate_json
+    # The core validator directly: TypeAdapter.validate_json adds ~1 us of Python per call.
+    validate_json = _adapter_for(message_type).validator.validate_json
     valid_by_type: dict[str, int] = dict.fromkeys(EVENT_TYPES, 0)
     line_no = 0
     blank = 0
