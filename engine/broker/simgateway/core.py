@@ -174,6 +174,8 @@ class GatewayCore:
         self.registry = InstrumentRegistry(admit_unknown=config.admit_unknown_symbols)
         if config.symbols is not None:
             symbols: tuple[str, ...] = config.symbols
+            for sym in symbols:  # configured symbols are listed even when unknown ones are not
+                self.registry.add(sym)
         else:
             symbols = _load_default_universe(self.registry)
         self.exchange = SimExchange(
