@@ -33,6 +33,8 @@ from engine.portfolio.base import Allocation, Limits, constraint_residuals, fall
 from engine.portfolio.covariance import psd_factor
 
 DEFAULT_SOLVER = "CLARABEL"
+FALLBACK_SOLVER = "SCS"
+FALLBACK_OPTS: dict[str, dict[str, Any]] = {"SCS": {"eps_abs": 1e-9, "eps_rel": 1e-9}}
 MU_SCALE_BPS = 1e4
 _OK_STATUSES = ("optimal", "optimal_inaccurate")
 # Residual tolerance on the returned weights: Clarabel's default feasibility tolerance is 1e-8
@@ -115,8 +117,10 @@ class QPProblem:
         if status not in _OK_STATUSES or self.w.value is None:
             return status, None, None
         value = self.problem.value
-        return status, np.asarray(self.w.value, dtype=float), (
-            None if value is None else float(value) / k
+        return (
+            status,
+            np.asarray(self.w.value, dtype=float),
+            (None if value is None else float(value) / k),
         )
 
 
@@ -135,6 +139,8 @@ class QPOptimizer:
         Fallback weights of a failed solve.
     solver : str
         cvxpy solver name (default Clarabel).
+    fallback_solver : str or None
+        Tried once when ``solver`` fails (default SCS at eps 1e-9); ``None`` = no retry.
     """
 
     name = "qp"
@@ -147,12 +153,14 @@ class QPOptimizer:
         turnover_penalty: float = 0.0,
         on_failure: str = "keep",
         solver: str | None = None,
+        fallback_solver: str | None = FALLBACK_SOLVER,
     ) -> None:
         self.lambda_ = lambda_
         self.mu_scale = mu_scale
         self.turnover_penalty = turnover_penalty
         self.on_failure = on_failure
         self.solver = solver or DEFAULT_SOLVER
+        self.fallback_solver = fallback_solver
         self._problems: dict[tuple[int, bool], QPProblem] = {}
         self.solves = 0
         self.failures = 0
@@ -182,19 +190,28 @@ class QPOptimizer:
         if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(cov))):
             return self._failed(prev_weights, n, "invalid_input", "mu or cov has NaN/inf", started)
         problem = self.problem_for(n)
+        args = (self.lambda_ * self.mu_scale * mu, psd_factor(cov), limits)
         status, w, objective = problem.solve(
-            self.lambda_ * self.mu_scale * mu,
-            psd_factor(cov),
-            limits,
-            prev_weights=prev_weights,
-            kappa=self.turnover_penalty,
-            solver=self.solver,
+            *args, prev_weights=prev_weights, kappa=self.turnover_penalty, solver=self.solver
         )
+        definitive = status in ("infeasible", "unbounded")
+        if w is None and not definitive and self.fallback_solver not in (None, self.solver):
+            # Interior-point methods occasionally stall on degenerate data (e.g. a fully shrunk,
+            # diagonal Σ); one retry with a different algorithm before declaring a failure.
+            first = status
+            status, w, objective = problem.solve(
+                *args,
+                prev_weights=prev_weights,
+                kappa=self.turnover_penalty,
+                solver=str(self.fallback_solver),
+                solver_opts=FALLBACK_OPTS.get(str(self.fallback_solver)),
+            )
+            status = f"{status} ({self.fallback_solver} after {self.solver}: {first})"
         if w is None:
             return self._failed(prev_weights, n, status, f"solver status {status}", started)
         residuals = constraint_residuals(w, cov, limits)
         tol = {k: RESIDUAL_TOL for k in residuals}
-        tol["variance"] = RESIDUAL_TOL * max(limits.variance_cap, 1e-12)
+        tol["variance"] = max(RESIDUAL_TOL * limits.variance_cap, 1e-8 / limits.periods_per_year)
         worst = {k: v for k, v in residuals.items() if v > tol[k] * 100}
         if worst:
             return self._failed(
