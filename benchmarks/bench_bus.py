@@ -104,7 +104,7 @@ def run(
             rows.append(asyncio.run(_run(messages, kind, sync, directory)))
         finally:
             shutil.rmtree(directory, ignore_errors=True)
-    base = float(rows[0]["seconds"])
+    base = min(float(r["seconds"]) for r in rows if r["journal"] == "none")
     for row in rows:
         row["cost_vs_memory"] = round(float(row["seconds"]) / base, 2)
     return rows
@@ -124,6 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("segments", "full"),
         ("sqlite", "normal"),
         ("sqlite", "full"),
+        ("none", "normal"),
     ]
     rows = run(n, configs)
     print(f"bus publish+consume, {n:,} bar events, validated on publish and on consume")
@@ -133,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{row['journal']!s:<18}{row['seconds']:>10}{row['msgs_per_s']:>12,}"
             f"{row['cost_vs_memory']:>10}{int(row['journal_bytes']) / 1e6:>12.1f}"
         )
-    worst = max(float(r["cost_vs_memory"]) for r in rows[1:])
+    worst = max(float(r["cost_vs_memory"]) for r in rows if r["journal"] != "none")
     verdict = "PASS" if worst <= TARGET_RATIO else "FAIL"
     print(f"target: every journal costs <= {TARGET_RATIO}x the in-memory path -> {verdict}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
