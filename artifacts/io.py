@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from pydantic import ValidationError
 
 from artifacts.markdown import FrontMatterError, parse_markdown, render_markdown
-from artifacts.models.base import ArtifactModel, ArtifactRow, MarkdownArtifactModel
+from artifacts.models.base import ArtifactModel, ArtifactRef, ArtifactRow, MarkdownArtifactModel
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
@@ -38,6 +38,7 @@ __all__ = [
     "ArtifactError",
     "ArtifactIssue",
     "WrittenArtifact",
+    "artifact_ref",
     "atomic_write_bytes",
     "atomic_write_text",
     "dump_artifact",
@@ -265,6 +266,43 @@ class WrittenArtifact:
     sha256: str
     bytes: int
     artifact_type: str | None = field(default=None)
+
+    def ref(self, root: str | os.PathLike[str] | None = None) -> ArtifactRef:
+        """An :class:`ArtifactRef` pinning this file (path relative to ``root`` when given)."""
+        return ArtifactRef(
+            name=self.path.name,
+            path=_relative(self.path, root),
+            sha256=self.sha256,
+            bytes=self.bytes,
+            artifact_type=self.artifact_type,
+        )
+
+
+def _relative(path: Path, root: str | os.PathLike[str] | None) -> str:
+    if root is None:
+        return path.as_posix()
+    try:
+        return path.resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def artifact_ref(
+    path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None
+) -> ArtifactRef:
+    """Pin an existing file by its SHA-256 and size (``artifact_type`` filled in for registered
+    names). Raises ``OSError`` when the file cannot be read."""
+    from artifacts.registry import spec_for_file
+
+    target = Path(path)
+    spec = spec_for_file(target)
+    return ArtifactRef(
+        name=target.name,
+        path=_relative(target, root),
+        sha256=sha256_file(target),
+        bytes=target.stat().st_size,
+        artifact_type=spec.artifact_type if spec else None,
+    )
 
 
 def _json_bytes(data: Any) -> bytes:

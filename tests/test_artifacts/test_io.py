@@ -247,3 +247,42 @@ def test_csv_rows_round_trip_exactly(
     target = tmp_path_factory.mktemp("csv") / "PAPER_TRADING_METRICS.csv"
     write_csv_artifact(target, [row])
     assert read_csv_artifact(target, PaperTradingMetricsRow) == [row]
+
+
+def test_artifact_refs_pin_the_written_bytes(tmp_path: Path) -> None:
+    from artifacts.io import artifact_ref
+
+    written = write_artifact(tmp_path / "out" / "LATENCY_BASELINE.json", baseline())
+    ref = written.ref(root=tmp_path)
+    assert ref.path == "out/LATENCY_BASELINE.json"
+    assert ref.artifact_type == "latency_baseline"
+    assert artifact_ref(written.path, root=tmp_path) == ref
+    other = tmp_path / "chart.png"
+    other.write_bytes(b"\x89PNG")
+    png = artifact_ref(other)
+    assert png.artifact_type is None and png.bytes == 4
+    assert png.sha256 == hashlib.sha256(b"\x89PNG").hexdigest()
+
+
+@given(
+    samples=st.integers(min_value=1, max_value=10**9),
+    percentiles=st.lists(
+        st.floats(min_value=0, max_value=1e6, allow_nan=False), min_size=4, max_size=4
+    ),
+    seed=st.none() | st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    note=st.text(max_size=50),
+)
+def test_json_artifacts_round_trip_exactly(
+    tmp_path_factory: pytest.TempPathFactory,
+    samples: int,
+    percentiles: list[float],
+    seed: int | None,
+    note: str,
+) -> None:
+    p50, p95, p99, top = sorted(percentiles)
+    model = baseline(
+        samples=samples, p50_ms=p50, p95_ms=p95, p99_ms=p99, max_ms=top, seed=seed, notes=(note,)
+    )
+    written = write_artifact(tmp_path_factory.mktemp("rt") / "LATENCY_BASELINE.json", model)
+    assert read_artifact(written.path) == model
+    assert sha256_file(written.path) == written.sha256
