@@ -495,8 +495,14 @@ def read_artifact(
     return model
 
 
+@overload
+def read_markdown_artifact(path: str | os.PathLike[str], model_type: type[M]) -> tuple[M, str]: ...
+@overload
 def read_markdown_artifact(
-    path: str | os.PathLike[str], model_type: type[M] | None = None
+    path: str | os.PathLike[str], model_type: None = None
+) -> tuple[ArtifactModel, str]: ...
+def read_markdown_artifact(
+    path: str | os.PathLike[str], model_type: type[ArtifactModel] | None = None
 ) -> tuple[ArtifactModel, str]:
     """Read a Markdown artifact: (validated front matter model, body)."""
     model, body = _read_with_body(Path(path), model_type)
