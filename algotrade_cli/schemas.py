@@ -179,6 +179,7 @@ def check(
                     for r in result.results
                 ],
                 "ignored": [str(p) for p in result.ignored],
+                "temp_files": [str(p) for p in result.temp_files],
             }
         )
     else:

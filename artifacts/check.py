@@ -46,6 +46,8 @@ class DirectoryCheck:
     root: Path
     results: tuple[ArtifactCheck, ...]
     ignored: tuple[Path, ...]
+    temp_files: tuple[Path, ...] = ()
+    """Leftovers of interrupted atomic writes (``.<name>.<random>.tmp``); safe to delete."""
 
     @property
     def invalid(self) -> tuple[ArtifactCheck, ...]:
@@ -83,18 +85,20 @@ def check_directory(root: Path) -> DirectoryCheck:
     """Check every artifact under ``root`` (recursively, sorted by path)."""
     results: list[ArtifactCheck] = []
     ignored: list[Path] = []
+    temp_files: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             path = Path(dirpath) / name
             if is_temp_file(path):
+                temp_files.append(path)
                 continue
             model_type = _detect(path)
             if model_type is None:
                 ignored.append(path)
                 continue
             results.append(check_artifact(path, model_type))
-    return DirectoryCheck(root, tuple(results), tuple(ignored))
+    return DirectoryCheck(root, tuple(results), tuple(ignored), tuple(temp_files))
 
 
 def _detect(path: Path) -> type[ArtifactModel] | type[ArtifactRow] | None:

@@ -466,6 +466,22 @@ def _parse(target: Path, text: str) -> tuple[Any, str | None]:
 
 def _validate(target: Path, data: Any, model_type: type[M]) -> M:
     file = str(target)
+    if isinstance(data, dict):
+        found, expected = data.get("schema_version"), model_type.current_schema_version()
+        if found is not None and found != expected:
+            raise ArtifactError(
+                [
+                    ArtifactIssue(
+                        file,
+                        "schema_version",
+                        f"this algotrade reads {model_type.FILE_NAME} version {expected!r}; "
+                        "the file was written for another version — regenerate it with this "
+                        "version, or read it with the version that wrote it",
+                        found,
+                    )
+                ],
+                summary=f"{file}: unsupported schema_version",
+            )
     issues = schema_issues(data, model_type, file=file)
     try:
         model = model_type.model_validate(data)

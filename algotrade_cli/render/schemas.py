@@ -89,3 +89,8 @@ def render_check(result: DirectoryCheck, *, quiet: bool) -> None:
         return
     valid = len(result.results) - len(result.invalid)
     console.print(f"{valid} of {len(result.results)} artifacts valid")
+    if result.temp_files and not quiet:
+        err.print(
+            f"note: {len(result.temp_files)} temp file(s) left by interrupted writes were skipped "
+            "(.*.tmp; safe to delete)"
+        )

@@ -84,6 +84,7 @@ def test_check_valid_directory(tmp_path: Path) -> None:
     result = run_cli("schemas", "check", str(tmp_path / "prelive"))
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "19 of 19 artifacts valid" in result.stdout
+    assert "1 temp file(s) left by interrupted writes" in result.stderr
 
 
 def test_check_json_summary_with_failures(tmp_path: Path) -> None:
