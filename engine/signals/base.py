@@ -47,9 +47,10 @@ def zscore(x: np.ndarray, *, winsor: float | None = WINSOR_MADS) -> np.ndarray:
 
     Rows with fewer than :data:`MIN_CROSS_SECTION` finite values are NaN; a row whose finite
     values are all equal carries no cross-sectional information and becomes 0. The robust scale
-    is ``1.4826 × MAD``, falling back to the standard deviation when the MAD is 0. Median, MAD,
-    mean and sd are all affine-equivariant, so the map is invariant to ``a·x + b`` (``a > 0``)
-    and idempotent: ``zscore(zscore(x)) == zscore(x)``.
+    is ``1.4826 × MAD``; when the MAD is 0 (over half the values tie) the row is not
+    winsorised. Median, MAD, mean and sd are affine-equivariant and clipping beyond
+    median ± k·MAD leaves median and MAD unchanged, so the map is invariant to ``a·x + b``
+    (``a > 0``) and idempotent: ``zscore(zscore(x)) == zscore(x)``.
 
     Parameters
     ----------
@@ -71,9 +72,11 @@ def zscore(x: np.ndarray, *, winsor: float | None = WINSOR_MADS) -> np.ndarray:
     if winsor is not None:
         med = np.nanmedian(xs, axis=1, keepdims=True)
         mad = 1.4826 * np.nanmedian(np.abs(xs - med), axis=1, keepdims=True)
-        sd = np.nanstd(xs, axis=1, keepdims=True)
-        scale = np.where(mad > 0, mad, sd)
-        xs = np.clip(xs, med - winsor * scale, med + winsor * scale)
+        # MAD = 0 (over half the values tie): no robust scale, so no winsorisation — a
+        # non-robust fallback scale would change under its own clipping and break idempotence
+        scale = np.where(mad > 0, mad, np.inf)
+        with np.errstate(invalid="ignore"):
+            xs = np.clip(xs, med - winsor * scale, med + winsor * scale)
     mean = np.nanmean(xs, axis=1, keepdims=True)
     centred = xs - mean
     sd = np.sqrt(np.nanmean(centred * centred, axis=1, keepdims=True))

@@ -59,9 +59,38 @@ class EnsembleResult:
         return pd.DataFrame(self.ics, index=dates, columns=list(self.names))
 
 
-def row_ranks(x: np.ndarray) -> np.ndarray:
-    """Average ranks (1-based) of the finite values of each row; NaN stays NaN."""
-    return pd.DataFrame(x).rank(axis=1, method="average", na_option="keep").to_numpy()
+TIE_TOLERANCE = 1e-12
+"""Values closer than this (relative) are ties when ranking: rounding noise like
+``3.7·a / (3.7·b)`` vs ``a / b`` must not reorder equal returns."""
+
+
+def row_ranks(x: np.ndarray, tol: float = TIE_TOLERANCE) -> np.ndarray:
+    """Average ranks (1-based) of the finite values of each row; NaN stays NaN.
+
+    Neighbours (after sorting) closer than ``tol × (1 + |value|)`` form one tied group, so
+    floating-point noise far below any real difference cannot change the ranks.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] == 0:
+        return np.full(x.shape, np.nan)
+    T, N = x.shape
+    clean = np.where(np.isfinite(x), x, np.inf)
+    order = np.argsort(clean, axis=1, kind="stable")
+    xs = np.take_along_axis(clean, order, axis=1)
+    finite = np.isfinite(xs)
+    with np.errstate(invalid="ignore"):
+        step = np.abs(np.diff(xs, axis=1))
+        scale = 1.0 + np.maximum(np.abs(xs[:, :-1]), np.abs(xs[:, 1:]))
+        breaks = (step > tol * scale) | (finite[:, 1:] != finite[:, :-1])
+    pos = np.broadcast_to(np.arange(N), (T, N))
+    starts = np.concatenate([np.ones((T, 1), dtype=bool), breaks], axis=1)
+    ends = np.concatenate([breaks, np.ones((T, 1), dtype=bool)], axis=1)
+    first = np.maximum.accumulate(np.where(starts, pos, 0), axis=1)
+    last = np.minimum.accumulate(np.where(ends, pos, N)[:, ::-1], axis=1)[:, ::-1]
+    sorted_ranks = np.where(finite, (first + last) / 2.0 + 1.0, np.nan)
+    ranks = np.empty((T, N))
+    np.put_along_axis(ranks, order, sorted_ranks, axis=1)
+    return ranks
 
 
 def rank_ic(scores: np.ndarray, returns: np.ndarray) -> np.ndarray:
@@ -88,7 +117,9 @@ def rank_ic(scores: np.ndarray, returns: np.ndarray) -> np.ndarray:
 
 def horizon_returns(returns: np.ndarray, h: int) -> np.ndarray:
     """Compound return of rows ``t − h + 1 … t`` (close of t−h to close of t), ``(T, N)``."""
-    growth = pd.DataFrame(np.log1p(returns)).rolling(h, min_periods=h).sum().to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        logs = np.log1p(returns)
+    growth = pd.DataFrame(logs).rolling(h, min_periods=h).sum().to_numpy()
     return np.expm1(growth)
 
 
