@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -53,27 +54,36 @@ def test_warns_about_live_style_account() -> None:
     assert "not paper-style" in result.stderr
 
 
-def _start(*args: str) -> tuple[subprocess.Popen[str], int]:
+def _start(*args: str) -> tuple[subprocess.Popen[str], int, list[str]]:
+    """Start the command; a reader thread collects stderr lines until the process ends."""
     env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "algotrade_cli", "sim-gateway", "--port", "0", *args],
         cwd=REPO,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert proc.stderr is not None
+    lines: list[str] = []
+
+    def pump() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+
+    threading.Thread(target=pump, daemon=True).start()
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        match = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
-        if match:
-            return proc, int(match.group(1))
-        if not line and proc.poll() is not None:
+        for line in list(lines):
+            match = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
+            if match:
+                return proc, int(match.group(1)), lines
+        if proc.poll() is not None:
             break
+        time.sleep(0.02)
     proc.kill()
-    raise AssertionError("sim-gateway did not report its port")
+    raise AssertionError(f"sim-gateway did not report its port: {lines}")
 
 
 @pytest.mark.slow
@@ -81,7 +91,7 @@ def _start(*args: str) -> tuple[subprocess.Popen[str], int]:
 def test_plain_ib_async_trades_against_the_command_then_signal_stops_it(
     sig: signal.Signals, code: int
 ) -> None:
-    proc, port = _start("--faults", "dup-fill=1")
+    proc, port, lines = _start("--faults", "dup-fill=1")
     try:
 
         async def trade() -> None:
@@ -96,10 +106,14 @@ def test_plain_ib_async_trades_against_the_command_then_signal_stops_it(
 
         run(trade())
         proc.send_signal(sig)
-        _, err = proc.communicate(timeout=15)
+        proc.wait(timeout=15)
+        drained = time.monotonic() + 5
+        while not any(" after " in line for line in lines) and time.monotonic() < drained:
+            time.sleep(0.02)  # the reader thread drains the pipe
     finally:
         if proc.poll() is None:
             proc.kill()
+    err = "".join(lines)
     assert proc.returncode == code, err
     assert ("interrupted after" if code else "stopped after") in err
     assert "fills=1" in err and "faults armed: duplicate_fills=1" in err
