@@ -23,16 +23,18 @@ REPO = Path(__file__).resolve().parents[2]
 WRITER = """
 import sys
 from pathlib import Path
-from artifacts.io import write_artifact
+from artifacts.io import atomic_write_bytes, write_artifact
 from artifacts.models.backtest_report import BacktestReport
 
-target = Path(sys.argv[1])
-models = [BacktestReport.model_validate_json(Path(p).read_text()) for p in sys.argv[2:4]]
+target, model_json, *payload_files = sys.argv[1:]
+# one write through the full validated path, then the same bytes write_artifact produces, as fast
+# as possible, so that the kill nearly always lands inside a write
+write_artifact(Path(target), BacktestReport.model_validate_json(Path(model_json).read_text()))
+payloads = [Path(p).read_bytes() for p in payload_files]
+print("ready", flush=True)
 i = 0
 while True:
-    write_artifact(target, models[i % 2])
-    if i == 0:
-        print("ready", flush=True)
+    atomic_write_bytes(target, payloads[i % 2])
     i += 1
 """
 
@@ -62,20 +64,23 @@ def test_sigkill_mid_write_never_leaves_a_torn_file(tmp_path: Path) -> None:
     old, new = big_report(1), big_report(2)
     hashes = {sha256_bytes(dump_artifact(old)), sha256_bytes(dump_artifact(new))}
     assert len(dump_artifact(old)) > 1_000_000
-    sources = []
+    payloads = []
     for name, model in (("old.json", old), ("new.json", new)):
         src = tmp_path / name
-        src.write_text(model.model_dump_json())
-        sources.append(str(src))
+        src.write_bytes(dump_artifact(model))
+        payloads.append(str(src))
+    model_json = tmp_path / "model.json"
+    model_json.write_text(old.model_dump_json())
     out = tmp_path / "out"
     out.mkdir()
     target = out / "BACKTEST_REPORT.json"
     rng = random.Random(20261102)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     kills = 0
+    mid_write = 0
     for _ in range(8):
         proc = subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(target), *sources],
+            [sys.executable, "-c", WRITER, str(target), str(model_json), *payloads],
             stdout=subprocess.PIPE,
             env=env,
             cwd=REPO,
@@ -92,7 +97,12 @@ def test_sigkill_mid_write_never_leaves_a_torn_file(tmp_path: Path) -> None:
         # crashed writers may leave temp files behind; they are named so listings skip them
         others = [p for p in out.iterdir() if p != target]
         assert all(is_temp_file(p) for p in others), others
+        mid_write += bool(others)
+        for leftover in others:
+            leftover.unlink()
         listing = check_directory(out)
         assert [r.path for r in listing.results] == [target]
         assert listing.passed
     assert kills == 8
+    # the kills did land inside writes (a temp file was left behind), not only between them
+    assert mid_write >= 1
