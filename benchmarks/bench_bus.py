@@ -73,40 +73,68 @@ async def _run(
             consumed += len(got)
             await consumer.commit()
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     await asyncio.gather(produce(), consume())
     await bus.flush()
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     dlq = bus.end_offset("dlq_market_events")
     await bus.close()
-    size = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
     if consumed != n or dlq:
         raise RuntimeError(f"bench lost messages: consumed {consumed} of {n}, {dlq} in the DLQ")
+    size = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
+    recovery = 0.0
+    if kind != "none":  # restart cost: reopen and reload the whole journal
+        t0 = time.perf_counter()
+        reopened = MemoryBus(open_journal(kind, directory, sync=sync))
+        await reopened.start()
+        recovery = time.perf_counter() - t0
+        if reopened.end_offset("market_events") != n:
+            raise RuntimeError("bench journal did not recover every record")
+        await reopened.close()
     return {
         "journal": kind if kind == "none" else f"{kind}/{sync}",
         "messages": n,
         "seconds": round(elapsed, 3),
+        "cpu_seconds": round(cpu, 3),
         "msgs_per_s": round(n / elapsed),
         "journal_bytes": size,
+        "recovery_seconds": round(recovery, 3),
     }
 
 
 def run(
-    n: int, configs: Sequence[tuple[JournalKind, SyncMode]]
+    n: int, configs: Sequence[tuple[JournalKind, SyncMode]], repeat: int = 1
 ) -> list[dict[str, float | int | str]]:
-    """Run each configuration on the same ``n`` messages; the first must be the baseline."""
+    """Run every configuration on the same ``n`` messages, ``repeat`` interleaved rounds; keep
+    each configuration's fastest round.
+
+    The baseline is the in-memory path (``journal="none"``); it runs first and last in every
+    round so that drift of a shared machine does not flatter the journals. Ratios are given on wall
+    time (the target) and on CPU time (less sensitive to other processes on the machine).
+    """
     messages = make_messages(n)
-    rows = []
-    for kind, sync in configs:
-        directory = Path(tempfile.mkdtemp(prefix="bench-bus-", dir=Path.cwd()))
-        try:
-            gc.collect()
-            rows.append(asyncio.run(_run(messages, kind, sync, directory)))
-        finally:
-            shutil.rmtree(directory, ignore_errors=True)
-    base = min(float(r["seconds"]) for r in rows if r["journal"] == "none")
+    best: dict[str, dict[str, float | int | str]] = {}
+    for _ in range(repeat):
+        for kind, sync in [*configs, ("none", "normal")]:
+            directory = Path(tempfile.mkdtemp(prefix="bench-bus-", dir=Path.cwd()))
+            try:
+                gc.collect()
+                row = asyncio.run(_run(messages, kind, sync, directory))
+            finally:
+                shutil.rmtree(directory, ignore_errors=True)
+            name = str(row["journal"])
+            if name not in best or float(row["seconds"]) < float(best[name]["seconds"]):
+                cpu = min(float(row["cpu_seconds"]), float(best.get(name, row)["cpu_seconds"]))
+                best[name] = {**row, "cpu_seconds": cpu}
+            else:
+                best[name]["cpu_seconds"] = min(
+                    float(row["cpu_seconds"]), float(best[name]["cpu_seconds"])
+                )
+    base, base_cpu = float(best["none"]["seconds"]), float(best["none"]["cpu_seconds"])
+    rows = list(best.values())
     for row in rows:
         row["cost_vs_memory"] = round(float(row["seconds"]) / base, 2)
+        row["cpu_cost_vs_memory"] = round(float(row["cpu_seconds"]) / base_cpu, 2)
     return rows
 
 
@@ -116,27 +144,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--quick", action="store_true", help="100,000 messages instead of 1,000,000"
     )
     parser.add_argument("-n", type=int, default=None, help="number of messages (overrides --quick)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        help="interleaved rounds, best kept (default 1; 2 quick)",
+    )
     args = parser.parse_args(argv)
     n = args.n or (100_000 if args.quick else 1_000_000)
+    repeat = args.repeat or (2 if args.quick else 1)
     configs: list[tuple[JournalKind, SyncMode]] = [
         ("none", "normal"),
         ("segments", "normal"),
         ("segments", "full"),
         ("sqlite", "normal"),
         ("sqlite", "full"),
-        ("none", "normal"),
     ]
-    rows = run(n, configs)
-    print(f"bus publish+consume, {n:,} bar events, validated on publish and on consume")
-    print(f"{'journal':<18}{'seconds':>10}{'msgs/s':>12}{'x memory':>10}{'MB on disk':>12}")
+    rows = run(n, configs, repeat)
+    print(
+        f"bus publish+consume, {n:,} bar events, validated on publish and on consume, "
+        f"best of {repeat}"
+    )
+    print(
+        f"{'journal':<17}{'wall s':>9}{'msgs/s':>10}{'x memory':>10}{'CPU s':>9}{'x mem CPU':>11}"
+        f"{'MB disk':>9}{'reopen s':>10}"
+    )
     for row in rows:
         print(
-            f"{row['journal']!s:<18}{row['seconds']:>10}{row['msgs_per_s']:>12,}"
-            f"{row['cost_vs_memory']:>10}{int(row['journal_bytes']) / 1e6:>12.1f}"
+            f"{row['journal']!s:<17}{row['seconds']:>9}{row['msgs_per_s']:>10,}"
+            f"{row['cost_vs_memory']:>10}{row['cpu_seconds']:>9}{row['cpu_cost_vs_memory']:>11}"
+            f"{int(row['journal_bytes']) / 1e6:>9.1f}{row['recovery_seconds']:>10}"
         )
     worst = max(float(r["cost_vs_memory"]) for r in rows if r["journal"] != "none")
     verdict = "PASS" if worst <= TARGET_RATIO else "FAIL"
-    print(f"target: every journal costs <= {TARGET_RATIO}x the in-memory path -> {verdict}")
+    print(
+        f"target: every journal costs <= {TARGET_RATIO}x the in-memory path (wall) -> {verdict}"
+        f" (worst {worst}x)"
+    )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(
@@ -144,6 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "benchmark": "bus",
                 "messages": n,
                 "baseline": "none",
+                "repeat": repeat,
                 "target_ratio": TARGET_RATIO,
                 "verdict": verdict,
                 "rows": rows,

@@ -323,7 +323,9 @@ class SessionConfig(_Section):
 class BusConfig(_Section):
     backend: Literal["memory", "kafka"] = Field("memory", title="Backend", description="Bus.")
     journal: Literal["sqlite", "segments", "none"] = Field(
-        "sqlite", title="Journal", description="Durable journal of the embedded bus."
+        "segments",
+        title="Journal",
+        description="Durable journal of the embedded bus (docs/bus.md compares the two).",
     )
     journal_sync: Literal["normal", "full"] = Field(
         "normal",
