@@ -25,6 +25,7 @@ data never changes any earlier row. Before the first fit the regime is Normal.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -415,12 +416,13 @@ class RegimeFilter:
     """
 
     cfg: RegimeConfig
-    covariance: CovarianceType = "full"
+    covariance: CovarianceType = "diag"
     n_init: int = 3
     seed: int = 0
     min_fit_obs: int = 126
     max_iter: int = 200
     tol: float = 1e-5
+    warm_start: bool = True
 
     def run(self, features: np.ndarray, dates: Any = None) -> RegimePath:
         """Filtered regimes for every row of ``features`` (T, D), each from data ≤ its row."""
@@ -452,7 +454,7 @@ class RegimeFilter:
                 covariance=self.covariance,
                 max_iter=self.max_iter,
                 tol=self.tol,
-                warm_start=previous,
+                warm_start=previous if self.warm_start else None,
             )
             fitted.append(params)
             previous = params
@@ -477,3 +479,26 @@ def limits_for(state: int, cfg: RegimeConfig) -> tuple[float, float]:
         raise ValueError(f"state={state} is not a regime; use 0 calm, 1 normal or 2 storm")
     limits = table[state]
     return limits.gross, limits.net
+
+
+def detect_regimes(panel: Any, cfg: RegimeConfig, **filter_options: Any) -> RegimePath:
+    """Features of ``panel`` (a MarketPanel or a (T, N) close array) → causal regime path.
+
+    ``filter_options`` go to :class:`RegimeFilter` (``covariance``, ``min_fit_obs``, ``seed``…);
+    refit dates are the panel's dates when it has them.
+    """
+    features = regime_features(panel)
+    return RegimeFilter(cfg, **filter_options).run(features, getattr(panel, "dates", None))
+
+
+def regime_limits(path: RegimePath, cfg: RegimeConfig) -> Callable[[int], tuple[float, float]]:
+    """The backtest's ``limits_provider``: row t → ``(gross, net)`` of the regime at t.
+
+    With ``cfg.enabled`` False every row gets the Normal limits.
+    """
+    states = path.states
+
+    def provider(t: int) -> tuple[float, float]:
+        return limits_for(int(states[t]) if cfg.enabled else NORMAL, cfg)
+
+    return provider
