@@ -77,6 +77,20 @@ _PATTERN_HINTS = {
 }
 
 
+def _json_type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "an array"
+    return type(value).__name__
+
+
 def format_loc(loc: tuple[int | str, ...]) -> str:
     """``("a", 0, "b")`` -> ``"a[0].b"``."""
     out = ""
@@ -119,8 +133,8 @@ def issues_from_error(
                 "" if kind == "union_tag_not_found" else f" (got {ctx.get('tag')!r})"
             )
             value = ctx.get("tag")
-        elif kind == "model_type" or kind == "model_attributes_type":
-            message = "a message must be a JSON object"
+        elif kind in ("model_type", "model_attributes_type", "dict_type") and not loc:
+            message = f"a message must be a JSON object, got {_json_type_name(value)}"
         elif kind == "json_invalid":
             message = f"malformed JSON: {ctx.get('error', message)}"
             value = None
