@@ -110,6 +110,8 @@ class MemoryBus:
         self._flusher: asyncio.Task[None] | None = None
         self._started = False
         self._closed = False
+        self.journal_error: OSError | None = None
+        """The last error of an automatic group commit (None once a later one succeeded)."""
         self.recovery_notes: tuple[str, ...] = ()
         self.torn_bytes = 0
 
@@ -221,7 +223,10 @@ class MemoryBus:
         if self.journal is not None:
             self._pending.append(rec)
             if len(self._pending) >= self.flush_max_messages:
-                self._write_pending()
+                try:
+                    self._write_pending()
+                except OSError as exc:  # the record is published; flush() reports the failure
+                    self.journal_error = exc
         if self._waiters[topic]:
             self._wake(topic)
         return rec
@@ -279,13 +284,21 @@ class MemoryBus:
         if self.journal is None or not self._pending:
             return
         batch, self._pending = self._pending, []
-        self.journal.append(batch)
+        try:
+            self.journal.append(batch)
+        except BaseException:
+            self._pending = batch + self._pending  # keep them for the next attempt
+            raise
         self.metrics.flushes += 1
 
     async def _flush_loop(self) -> None:
         while True:
             await asyncio.sleep(self.flush_interval)
-            self._write_pending()
+            try:
+                self._write_pending()
+                self.journal_error = None
+            except OSError as exc:  # disk full, I/O error: retry next time; flush() reports it
+                self.journal_error = exc
 
     async def flush(self) -> None:
         """Write and fsync everything published so far (power-loss durable on return)."""
@@ -305,12 +318,16 @@ class MemoryBus:
                     f"commit: offset {o} for {topic}[{p}] is outside 0..{len(logs[p])} "
                     "(commit the next offset to read, i.e. record.offset + 1)"
                 )
-        for p, o in offsets.items():
-            self._committed[(group, topic, p)] = o
         if self.journal is not None:
             batch, self._pending = self._pending, []
-            self.journal.commit_offsets(group, topic, offsets, batch)
+            try:
+                self.journal.commit_offsets(group, topic, offsets, batch)
+            except BaseException:
+                self._pending = batch + self._pending
+                raise
             self.metrics.flushes += 1
+        for p, o in offsets.items():
+            self._committed[(group, topic, p)] = o
 
     # -- consuming ------------------------------------------------------------------------------
     def subscribe(self, topic: str, group: str) -> MemoryConsumer:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from engine.bus import MemoryBus, UnknownTopicError, open_bus
-from engine.bus.journal import JournalCorruptError, open_journal
+from engine.bus.journal import JournalCorruptError, JournalRecord, RecoveryReport, open_journal
 from engine.config import BusConfig
 from tests.test_engine.test_bus.conformance import bar, run
 
@@ -200,3 +201,60 @@ def test_metrics_snapshot_counts_per_topic() -> None:
     assert snap["consumed"] == {"market_events": 1}
     assert snap["dlq"] == {"market_events": 1}
     assert snap["invalid_on_publish"] == {"market_events": 1}
+
+
+class _FailingJournal:
+    """A journal whose disk is full until ``healed``."""
+
+    kind = "segments"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.healed = False
+        self.written: list[int] = []
+
+    def recover(self) -> RecoveryReport:
+        return RecoveryReport([], {})
+
+    def append(self, records: Sequence[JournalRecord]) -> None:
+        if not self.healed:
+            raise OSError(28, "No space left on device")
+        self.written.extend(r.offset for r in records)
+
+    def commit_offsets(
+        self, group: str, topic: str, offsets: Mapping[int, int], records: Sequence[JournalRecord]
+    ) -> None:
+        self.append(records)
+
+    def sync(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.unit
+def test_a_journal_write_error_never_loses_records_or_breaks_publish(tmp_path: Path) -> None:
+    journal = _FailingJournal(tmp_path)
+
+    async def scenario() -> None:
+        bus = MemoryBus(journal, flush_interval=0.005, flush_max_messages=2)
+        await bus.start()
+        for i in range(3):  # the size trigger fails: publish still succeeds
+            assert (await bus.publish("market_events", bar("AAPL", i))).ok
+        await asyncio.sleep(0.02)
+        assert isinstance(bus.journal_error, OSError)
+        with pytest.raises(OSError, match="No space"):
+            await bus.flush()
+        consumer = bus.subscribe("market_events", "g")
+        await consumer.poll(10, 0)
+        with pytest.raises(OSError):
+            await consumer.commit()
+        assert consumer.committed(0) == 0  # not committed in memory either
+        journal.healed = True
+        await bus.flush()
+        await consumer.commit()
+        assert journal.written == [0, 1, 2] and consumer.committed(0) == 3
+        await bus.close()
+
+    run(scenario())
