@@ -70,8 +70,8 @@ def zscore(x: np.ndarray, *, winsor: float | None = WINSOR_MADS) -> np.ndarray:
         return out
     xs = x[ok]
     if winsor is not None:
-        med = np.nanmedian(xs, axis=1, keepdims=True)
-        mad = 1.4826 * np.nanmedian(np.abs(xs - med), axis=1, keepdims=True)
+        med = row_nanmedian(xs)
+        mad = 1.4826 * row_nanmedian(np.abs(xs - med))
         # MAD = 0 (over half the values tie): no robust scale, so no winsorisation — a
         # non-robust fallback scale would change under its own clipping and break idempotence
         scale = np.where(mad > 0, mad, np.inf)
@@ -87,6 +87,19 @@ def zscore(x: np.ndarray, *, winsor: float | None = WINSOR_MADS) -> np.ndarray:
     z[np.isnan(xs)] = np.nan
     out[ok] = z
     return out
+
+
+def row_nanmedian(x: np.ndarray) -> np.ndarray:
+    """Median of the finite values of each row, ``(T, 1)``; NaN for a row with none.
+
+    A sort with NaN last and two gathers — much faster than ``np.nanmedian`` on wide panels.
+    """
+    xs = np.sort(x, axis=1)  # NaN sorts last
+    n = np.isfinite(x).sum(axis=1)
+    lo = np.clip((n - 1) // 2, 0, None)[:, None]
+    hi = np.clip(n // 2, 0, None)[:, None]
+    med = 0.5 * (np.take_along_axis(xs, lo, axis=1) + np.take_along_axis(xs, hi, axis=1))
+    return np.where(n[:, None] > 0, med, np.nan)
 
 
 def combine(parts: Sequence[np.ndarray], *, require_all: bool = False) -> np.ndarray:

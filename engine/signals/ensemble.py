@@ -75,7 +75,7 @@ def row_ranks(x: np.ndarray, tol: float = TIE_TOLERANCE) -> np.ndarray:
         return np.full(x.shape, np.nan)
     T, N = x.shape
     clean = np.where(np.isfinite(x), x, np.inf)
-    order = np.argsort(clean, axis=1, kind="stable")
+    order = np.argsort(clean, axis=1)
     xs = np.take_along_axis(clean, order, axis=1)
     finite = np.isfinite(xs)
     with np.errstate(invalid="ignore"):
