@@ -55,11 +55,18 @@ PYDANTIC_ONLY_RULES: dict[str, tuple[str, ...]] = {
 """Cross-field rules JSON Schema cannot express; the pydantic models enforce them."""
 
 
-def _cross_field_error(field: str, message: str, value: Any) -> PydanticCustomError:
-    """An error for a rule spanning fields; ``field`` becomes the reported path."""
-    return PydanticCustomError(
-        "cross_field", "{field}: " + message, {"field": field, "value": value}
-    )
+def _cross_field_error(
+    field: str, message: str, value: Any, more: tuple[tuple[str, str, Any], ...] = ()
+) -> PydanticCustomError:
+    """An error for a rule spanning fields; ``field`` becomes the reported path.
+
+    ``more`` carries further ``(field, message, value)`` problems found by the same check; they
+    are reported as separate issues (see ``contracts.validation.issues_from_error``).
+    """
+    ctx: dict[str, Any] = {"field": field, "value": value}
+    if more:
+        ctx["more"] = more
+    return PydanticCustomError("cross_field", "{field}: " + message, ctx)
 
 
 def _schema_description(summary: str, event_type: str) -> str:
@@ -112,21 +119,28 @@ class BarEvent(_MessageBase):
     @model_validator(mode="after")
     def _ohlc_consistent(self) -> BarEvent:
         o, c = self.open, self.close
-        if self.high < (o if o > c else c):
-            raise _cross_field_error(
-                "high",
-                f"high {self.high} is below max(open, close) = {max(o, c)}; "
-                "a bar's high must be >= its open and close",
-                self.high,
+        if self.high >= (o if o > c else c) and self.low <= (c if o > c else o):
+            return self
+        problems: list[tuple[str, str, Any]] = []
+        if self.high < max(o, c):
+            problems.append(
+                (
+                    "high",
+                    f"high {self.high} is below max(open, close) = {max(o, c)}; "
+                    "a bar's high must be >= its open and close",
+                    self.high,
+                )
             )
-        if self.low > (c if o > c else o):
-            raise _cross_field_error(
-                "low",
-                f"low {self.low} is above min(open, close) = {min(o, c)}; "
-                "a bar's low must be <= its open and close",
-                self.low,
+        if self.low > min(o, c):
+            problems.append(
+                (
+                    "low",
+                    f"low {self.low} is above min(open, close) = {min(o, c)}; "
+                    "a bar's low must be <= its open and close",
+                    self.low,
+                )
             )
-        return self
+        raise _cross_field_error(*problems[0], more=tuple(problems[1:]))
 
 
 class TickEvent(_MessageBase):

@@ -120,13 +120,18 @@ def issues_from_error(
         if strip_tag and loc and loc[0] in MESSAGE_MODELS:
             loc = loc[1:]
         ctx = err.get("ctx") or {}
+        extra: list[ValidationIssue] = []
         message = str(err.get("msg", "invalid"))
         value = err.get("input")
         if kind == "cross_field" and "field" in ctx:
-            loc = (*loc, str(ctx["field"]))
             prefix = f"{ctx['field']}: "
             message = message.removeprefix(prefix)
             value = ctx.get("value")
+            extra = [
+                ValidationIssue(format_loc((*loc, str(f))), m, _jsonable(v))
+                for f, m, v in ctx.get("more", ())
+            ]
+            loc = (*loc, str(ctx["field"]))
         elif kind in ("union_tag_not_found", "union_tag_invalid"):
             loc = (*loc, "event_type")
             message = f"event_type must be one of {', '.join(EVENT_TYPES)}" + (
@@ -146,6 +151,7 @@ def issues_from_error(
             message = "required field is missing"
             value = None
         issues.append(ValidationIssue(format_loc(loc), message, _jsonable(value)))
+        issues.extend(extra)
     return tuple(issues)
 
 

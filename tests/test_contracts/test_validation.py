@@ -163,3 +163,17 @@ def test_error_values_are_json_serialisable() -> None:
     payload = [e.as_dict() for e in result.errors]
     text = json.dumps(payload, allow_nan=False, ensure_ascii=False)
     assert "…" in text
+
+
+def test_a_bar_with_high_below_low_reports_both_sides() -> None:
+    bar = {
+        "event_type": "bar_event",
+        "symbol": "AAPL",
+        "timestamp": "2025-11-17T09:30:00Z",
+        "open": 10.0,
+        "high": 9.0,
+        "low": 11.0,
+        "close": 10.0,
+        "volume": 1,
+    }
+    assert [e.path for e in validate_message(bar).errors] == ["high", "low"]
