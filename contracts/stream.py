@@ -144,6 +144,7 @@ def validate_stream(
     report = on_invalid if on_invalid is not None else _ignore
     summary = StreamSummary()
     head, at_eof = _peek_start(stream)
+    head = head.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark is not part of the JSON
     stripped = head.lstrip()
     if not stripped:
         summary.input_format = "empty"

@@ -87,7 +87,6 @@ def test_empty_inputs_are_one_invalid_message(data: bytes) -> None:
         b"[" + b"[" * 50_000,
         b'{"event_type": "bar_event", "open": 1e400}\n' * 3,
         b'{"event_type": "bar_event", "open": NaN}\n{"x": Infinity}\n',
-        b"\xef\xbb\xbf" + LINES[0].encode(),  # UTF-8 BOM
     ],
 )
 def test_hostile_inputs_never_raise(data: bytes) -> None:
@@ -134,3 +133,15 @@ def test_ndjson_is_streamed_in_bounded_chunks(monkeypatch: pytest.MonkeyPatch) -
     summary = validate_stream(source)  # type: ignore[arg-type]
     assert summary.valid == 20_000 and summary.ok
     assert source.largest == 4096
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\n".join(line.encode() for line in LINES),
+        b"[" + b",".join(line.encode() for line in LINES) + b"]",
+    ],
+)
+def test_a_leading_utf8_byte_order_mark_is_ignored(body: bytes) -> None:
+    summary, bad = run(b"\xef\xbb\xbf" + body)
+    assert summary.ok and summary.valid == len(LINES), [b.result.errors for b in bad]
