@@ -95,15 +95,23 @@ class IntentLedger:
 
     def add_execution(self, execution: Execution) -> bool:
         """Fold in one fill; ``False`` when its ``exec_id`` was seen before (a duplicate)."""
-        if execution.exec_id in self._exec_ids:
+        return self.add_fill(
+            execution.exec_id, execution.order_id, execution.intent_id, execution.cum_quantity
+        )
+
+    def add_fill(
+        self, exec_id: str, order_id: str, intent_id: str | None, cum_quantity: int
+    ) -> bool:
+        """:meth:`add_execution` from the bare facts (the hot path of the simulated broker)."""
+        if exec_id in self._exec_ids:
             return False
-        self._exec_ids.add(execution.exec_id)
-        entry = self.by_order(execution.order_id)
-        if entry is None and execution.intent_id:
-            entry = self._entries.get(execution.intent_id)
+        self._exec_ids.add(exec_id)
+        entry = self.by_order(order_id)
+        if entry is None and intent_id:
+            entry = self._entries.get(intent_id)
         if entry is not None:
-            entry.exec_ids.add(execution.exec_id)
-            entry.filled_quantity = max(entry.filled_quantity, execution.cum_quantity)
+            entry.exec_ids.add(exec_id)
+            entry.filled_quantity = max(entry.filled_quantity, cum_quantity)
             if entry.filled_quantity >= entry.quantity:
                 entry.status = "FILLED"
             elif entry.status not in FINAL_ORDER_STATUSES:

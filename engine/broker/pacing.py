@@ -76,8 +76,7 @@ class PacingLimiter:
         self.burst = burst
         self.enabled = enabled
         self.clock: Clock = clock or SystemClock()
-        self._tokens = float(burst)
-        self._last = self.clock.now()
+        self._tat = self.clock.now()  # theoretical arrival time of the next message (GCRA)
         self._lock = asyncio.Lock()
         self.acquired = 0
         self.waited_seconds = 0.0
@@ -87,22 +86,27 @@ class PacingLimiter:
         return 1.0 / self.rate
 
     async def acquire(self) -> float:
-        """Wait for a token; returns the time (clock seconds) the message may leave."""
+        """Wait for a token; returns the time (clock seconds) the message may leave.
+
+        Implemented as the equivalent GCRA (generic cell rate algorithm): message k may leave
+        at ``tat_k − (burst − 1)/rate`` where ``tat`` advances by ``1/rate`` per message from
+        ``max(tat, now)``. Scheduling from the theoretical time rather than the moment a sleep
+        actually returned means event-loop wake-up jitter is not lost on every message.
+        """
         if not self.enabled:
             self.acquired += 1
             return self.clock.now()
         async with self._lock:
-            while True:
-                now = self.clock.now()
-                self._tokens = min(float(self.burst), self._tokens + (now - self._last) * self.rate)
-                self._last = now
-                if self._tokens >= 1.0 - 1e-9:
-                    self._tokens = max(0.0, self._tokens - 1.0)
-                    self.acquired += 1
-                    return now
-                wait = (1.0 - self._tokens) / self.rate
-                self.waited_seconds += wait
-                await self.clock.sleep(wait)
+            interval = 1.0 / self.rate
+            now = self.clock.now()
+            tat = max(self._tat, now)
+            allowed = tat - (self.burst - 1) * interval
+            if allowed > now:
+                self.waited_seconds += allowed - now
+                await self.clock.sleep(allowed - now)
+            self._tat = tat + interval
+            self.acquired += 1
+            return max(self.clock.now(), allowed)
 
 
 async def call_with_retry(

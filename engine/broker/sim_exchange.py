@@ -57,7 +57,7 @@ CODE_CANCEL_NOT_FOUND = 10147
 CODE_CANCEL_NOT_CANCELLABLE = 10148
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SymbolSpec:
     """A tradable symbol: starting mid price (USD), spread, displayed size and volatility."""
 
@@ -70,7 +70,7 @@ class SymbolSpec:
     con_id: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExchangeConfig:
     """Account and fill-model parameters (seconds, USD, fractions)."""
 
@@ -89,7 +89,7 @@ class ExchangeConfig:
     commissions: CommissionSchedule = field(default_factory=CommissionSchedule)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OrderSpec:
     """What a client asks for. ``order_ref`` carries our intent id (IB's ``orderRef``).
 
@@ -109,7 +109,7 @@ class OrderSpec:
     order_id: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExchangeEvent:
     """Something that happened to an order: a status change, a fill or an error.
 
@@ -140,7 +140,7 @@ class ExchangeEvent:
     reason: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fill:
     """One execution, as the exchange recorded it."""
 
@@ -161,7 +161,7 @@ class Fill:
     account_id: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OrderView:
     """A read-only snapshot of an order."""
 
@@ -183,7 +183,7 @@ class OrderView:
     placed_at: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PositionView:
     """A position marked at the current mid (USD)."""
 
@@ -198,7 +198,7 @@ class PositionView:
     currency: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AccountView:
     """The account marked at the current mids (USD)."""
 
@@ -213,7 +213,7 @@ class AccountView:
     commissions_paid: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Quote:
     symbol: str
     bid: float
@@ -313,6 +313,7 @@ class SimExchange:
         self._rng = random.Random(self.config.seed)
         self._symbols: dict[str, _Symbol] = {}
         self._orders: dict[tuple[int, int], _Order] = {}
+        self._max_id: dict[int, int] = {}
         self._working: dict[tuple[int, int], _Order] = {}
         self._positions: dict[str, _Position] = {}
         self._fills: list[Fill] = []
@@ -375,7 +376,7 @@ class SimExchange:
         if self.config.latency_jitter > 0:
             delay += self._rng.uniform(0.0, self.config.latency_jitter)
         order = _Order(
-            spec=replace(spec, order_id=order_id),
+            spec=spec,
             order_id=order_id,
             perm_id=self._next_perm,
             placed_at=now,
@@ -384,6 +385,7 @@ class SimExchange:
         )
         self._next_perm += 1
         self._orders[key] = order
+        self._max_id[spec.client_id] = max(self._max_id.get(spec.client_id, 0), order_id)
         if reason is not None:
             code, text = reason
             order.status = "REJECTED"
@@ -529,8 +531,7 @@ class SimExchange:
 
     # ----------------------------------------------------------------- internals
     def _free_id(self, client_id: int) -> int:
-        ids = [cid_oid[1] for cid_oid in self._orders if cid_oid[0] == client_id]
-        return max(ids, default=0) + 1
+        return self._max_id.get(client_id, 0) + 1
 
     def _reject_reason(self, spec: OrderSpec) -> tuple[int, str] | None:
         if spec.symbol not in self._symbols:
@@ -729,24 +730,37 @@ class SimExchange:
         now: float,
         *,
         status: ExchangeStatus | None = None,
-        **extra: object,
+        exec_id: str | None = None,
+        last_fill_quantity: int = 0,
+        last_fill_price: float = 0.0,
+        commission: float = 0.0,
+        realized_pnl: float = 0.0,
+        error_code: int | None = None,
+        reason: str | None = None,
     ) -> ExchangeEvent:
         spec = order.spec
+        filled = order.filled
         return ExchangeEvent(
-            kind=kind,
-            order_id=order.order_id,
-            client_id=spec.client_id,
-            perm_id=order.perm_id,
-            order_ref=spec.order_ref,
-            symbol=spec.symbol,
-            side=spec.side,
-            status=status or order.status,
-            quantity=spec.quantity,
-            filled=order.filled,
-            remaining=order.remaining,
-            avg_fill_price=order.avg_price,
-            time=now,
-            **extra,  # type: ignore[arg-type]
+            kind,
+            order.order_id,
+            spec.client_id,
+            order.perm_id,
+            spec.order_ref,
+            spec.symbol,
+            spec.side,
+            status or order.status,
+            spec.quantity,
+            filled,
+            spec.quantity - filled,
+            order.value / filled if filled else 0.0,
+            now,
+            exec_id,
+            last_fill_quantity,
+            last_fill_price,
+            commission,
+            realized_pnl,
+            error_code,
+            reason,
         )
 
     def _error_event(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -242,7 +243,8 @@ class SimulatedBroker:
             intent_id, str(first.order_id), intent.symbol, intent.quantity, status, reason
         )
         self._dispatch(events)
-        self._wake.set()
+        if self.exchange.next_due() is not None:
+            self._wake.set()  # something will be due later: let the pump schedule it
         final = self.ledger.get(intent_id)
         return OrderHandle(
             intent_id, str(first.order_id), final.status if final else status, reason
@@ -318,38 +320,40 @@ class SimulatedBroker:
             self._dispatch(self.exchange.advance(self.clock.now()))
 
     def _dispatch(self, events: list[ExchangeEvent]) -> None:
+        if not self._connected:
+            return  # the market moves on; we learn about it when we reconnect
+        ledger = self.ledger
+        wall_at, wall = math.nan, self._origin_wall
         for ev in events:
             if ev.client_id != self.client_id:
                 continue
             order_id = str(ev.order_id)
             status: OrderStatus = ev.status
-            if not self._connected:
-                continue  # the market moves on; we learn about it when we reconnect
-            self.ledger.update_status(order_id, status, ev.filled)
-            if ev.kind == "fill" and ev.exec_id:
-                self.ledger.add_execution(self._execution_from_event(ev))
-            message = ev.reason
-            self._emit(
+            ledger.update_status(order_id, status, ev.filled)
+            is_fill = ev.kind == "fill"
+            if is_fill and ev.exec_id:
+                ledger.add_fill(ev.exec_id, order_id, ev.order_ref or None, ev.filled)
+            if ev.time != wall_at:
+                wall_at, wall = ev.time, self._wall(ev.time)
+            self._queue.put_nowait(
                 BrokerEvent(
-                    kind="fill"
-                    if ev.kind == "fill"
-                    else ("error" if ev.kind == "error" else "status"),
-                    time=self._wall(ev.time),
-                    intent_id=ev.order_ref or None,
-                    order_id=order_id,
-                    symbol=ev.symbol or None,
-                    status=status,
-                    direction=ev.side,
-                    quantity=ev.quantity or None,
-                    filled_quantity=ev.filled,
-                    remaining=ev.remaining,
-                    avg_fill_price=ev.avg_fill_price,
-                    exec_id=ev.exec_id,
-                    last_fill_quantity=ev.last_fill_quantity,
-                    last_fill_price=ev.last_fill_price,
-                    commission=ev.commission if ev.kind == "fill" else None,
-                    code=ev.error_code,
-                    message=message,
+                    "fill" if is_fill else ("error" if ev.kind == "error" else "status"),
+                    wall,
+                    ev.order_ref or None,
+                    order_id,
+                    ev.symbol or None,
+                    status,
+                    ev.side,
+                    ev.quantity or None,
+                    ev.filled,
+                    ev.remaining,
+                    ev.avg_fill_price,
+                    ev.exec_id,
+                    ev.last_fill_quantity,
+                    ev.last_fill_price,
+                    ev.commission if is_fill else None,
+                    ev.error_code,
+                    ev.reason,
                 )
             )
 
@@ -374,22 +378,6 @@ class SimulatedBroker:
             avg_price=f.avg_price,
             commission=f.commission,
             realized_pnl=f.realized_pnl,
-        )
-
-    def _execution_from_event(self, ev: ExchangeEvent) -> Execution:
-        return Execution(
-            exec_id=ev.exec_id or "",
-            order_id=str(ev.order_id),
-            intent_id=ev.order_ref or None,
-            symbol=ev.symbol,
-            direction=ev.side,
-            quantity=ev.last_fill_quantity,
-            price=ev.last_fill_price,
-            time=self._wall(ev.time),
-            cum_quantity=ev.filled,
-            avg_price=ev.avg_fill_price,
-            commission=ev.commission,
-            realized_pnl=ev.realized_pnl,
         )
 
 

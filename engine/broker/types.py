@@ -44,7 +44,7 @@ class ReadOnlyViolation(BrokerError):
     """An order message was attempted on a read-only connection; nothing was sent."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AccountSummary:
     """The account as the broker reports it (money in ``currency``)."""
 
@@ -62,7 +62,7 @@ class AccountSummary:
     permissions: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Position:
     """A position: signed quantity, average cost and marks (``None`` when unknown)."""
 
@@ -76,7 +76,7 @@ class Position:
     currency: str = "USD"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OpenOrder:
     """A working order at the broker. ``intent_id`` is ``None`` for orders we did not send."""
 
@@ -94,7 +94,7 @@ class OpenOrder:
     avg_fill_price: float = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Execution:
     """One fill, keyed by the broker's ``exec_id``; ``commission`` arrives separately at IB."""
 
@@ -112,7 +112,7 @@ class Execution:
     realized_pnl: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OrderHandle:
     """What :meth:`Broker.place` returns: our id, the broker's id and the first status.
 
@@ -126,7 +126,7 @@ class OrderHandle:
     duplicate: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CancelResult:
     """Outcome of a cancel request: ``accepted`` when the order is (or is being) cancelled."""
 
@@ -136,7 +136,7 @@ class CancelResult:
     message: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BrokerEvent:
     """A status change, fill, error or connection change pushed by the broker.
 
