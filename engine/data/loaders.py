@@ -148,6 +148,10 @@ def frame_to_panel(
         for col in ("open", "high", "low"):
             numeric[col] = numeric["close"].copy()
         warnings.append("no open/high/low columns: OHLC taken from the close (close-only data)")
+    for col in OPTIONAL_FIELDS:
+        if col in numeric and not np.isfinite(numeric[col]).any():
+            warnings.append(f"column {col} is entirely empty: ignored")
+            del numeric[col]
     if "volume" not in numeric:
         warnings.append(
             "no volume column: volume-based parts (order-flow signal, volume-scaled impact "

@@ -114,9 +114,12 @@ class MarketPanel:
 
     # --- access ----------------------------------------------------------------------------
     def has(self, name: str) -> bool:
-        """True if field ``name`` is present and holds at least one finite value."""
-        arr = self.fields.get(name)
-        return arr is not None and bool(np.isfinite(arr).any())
+        """True if field ``name`` is present (it may still be NaN on some or all rows).
+
+        Presence, not content, decides: truncating history must never change which signals
+        exist. Loaders drop optional columns that are entirely empty.
+        """
+        return name in self.fields
 
     def get(self, name: str) -> np.ndarray | None:
         """The ``(T, N)`` array of ``name`` or ``None`` when the field is absent."""

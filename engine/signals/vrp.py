@@ -31,7 +31,8 @@ def compute(panel: MarketPanel, cfg: SignalsConfig) -> SignalOutput | Dropped:
         return Dropped(NAME, "needs implied_vol (annualised, 0.25 = 25 %); the data has none")
     warnings: list[str] = []
     # judged on the first values only, so truncating later history can never flip it
-    if np.nanmedian(iv[np.isfinite(iv)][:50]) > PERCENT_THRESHOLD:
+    first = iv[np.isfinite(iv)][:50]
+    if first.size and float(np.median(first)) > PERCENT_THRESHOLD:
         iv = iv / 100.0
         warnings.append("VRP: implied_vol looks like percent (median > 3); divided by 100")
     rv = rolling_std(log_returns(panel.close), cfg.vrp_realized_window) * np.sqrt(252.0)

@@ -95,3 +95,11 @@ def test_unsupported_suffix_and_missing_file(tmp_path: Path) -> None:
     odd.write_text("x")
     with pytest.raises(DataError, match=r"use \.csv or \.parquet"):
         load_panel(odd)
+
+
+def test_entirely_empty_optional_column_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("date,symbol,close,sentiment\n2024-01-02,A,1.0,\n2024-01-03,A,1.1,\n")
+    loaded = load_panel(path)
+    assert not loaded.panel.has("sentiment")
+    assert "column sentiment is entirely empty: ignored" in loaded.warnings

@@ -73,6 +73,12 @@ def test_extra_callback_components_are_checked(small_panel: MarketPanel) -> None
     assert report.leaky_components == ("portfolio:weights",)
 
 
+def test_first_rows_can_be_cut_without_false_alarms(small_panel: MarketPanel) -> None:
+    # rows before any earnings announcement: ERN exists (all NaN) both with and without history
+    report = check_lookahead(signal_pipeline(CFG), small_panel.truncate(80), [0, 1, 2, 5])
+    assert report.ok, report.summary()
+
+
 def test_sample_rows_are_deterministic_and_in_range() -> None:
     rows = sample_rows(100, 10, seed=5, min_row=20)
     assert rows == sample_rows(100, 10, seed=5, min_row=20)
