@@ -111,6 +111,8 @@ class GoLiveDecision(MarkdownArtifactModel):
     @model_validator(mode="after")
     def _go_requires_everything(self) -> GoLiveDecision:
         if self.decision != "GO":
+            if self.gate.verdict == "PASS":
+                raise ValueError("decision NO-GO contradicts gate 8 evidence that all passed")
             return self
         problems = [f"gate {g.number} {g.verdict}" for g in self.gates if g.verdict != "PASS"]
         problems += [f"gate {g.number} artifacts changed" for g in self.gates if not g.unchanged]

@@ -142,7 +142,10 @@ class TradeRecord(FrozenModel):
     risk_rejected: str | None = Field(
         None,
         title="Risk rejection",
-        description="Why the order plane's pre-trade checks refused it (then order is null).",
+        description=(
+            "Why no order was sent: a pre-trade check refused it, a duplicate intent, a halt, or "
+            "the session ended first (then order is null)."
+        ),
     )
     order: OrderRecord | None = Field(
         None, title="Order", description="The broker order, when one was sent."
