@@ -193,18 +193,24 @@ def atomic_write_text(
 # --------------------------------------------------------------------------------------------
 
 
-@cache
 def _validator_for_file(schema_path: str) -> Validator:
-    from jsonschema import Draft202012Validator
-
     path = Path(schema_path)
     try:
-        schema = json.loads(path.read_text(encoding="utf-8"))
+        stamp = path.stat().st_mtime_ns
     except FileNotFoundError:
         raise ArtifactError(
             [ArtifactIssue(str(path), "", "checked-in JSON Schema is missing")],
             summary=f"{path}: schema file missing; run `algotrade schemas export`",
         ) from None
+    return _compiled_validator(schema_path, stamp)
+
+
+@cache
+def _compiled_validator(schema_path: str, mtime_ns: int) -> Validator:
+    """Compiled once per schema file version (a re-export in the same process is picked up)."""
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(Path(schema_path).read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
 

@@ -286,3 +286,14 @@ def test_json_artifacts_round_trip_exactly(
     written = write_artifact(tmp_path_factory.mktemp("rt") / "LATENCY_BASELINE.json", model)
     assert read_artifact(written.path) == model
     assert sha256_file(written.path) == written.sha256
+
+
+def test_missing_checked_in_schema_names_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import artifacts.io
+
+    monkeypatch.setattr(artifacts.io, "SCHEMA_DIR", tmp_path / "no-schemas")
+    with pytest.raises(ArtifactError, match="run `algotrade schemas export`"):
+        write_artifact(tmp_path / "LATENCY_BASELINE.json", baseline())
+    assert not (tmp_path / "LATENCY_BASELINE.json").exists()
