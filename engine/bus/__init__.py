@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from engine.bus.codec import ALL_TOPICS, UnknownTopicError
 from engine.bus.idempotency import IdempotencyGuard
 from engine.bus.journal import open_journal
-from engine.bus.memory import Clock, MemoryBus, MemoryConsumer, system_clock
+from engine.bus.memory import Clock, MemoryBus, system_clock
+from engine.bus.memory_consumer import MemoryConsumer
 from engine.bus.metrics import BusMetrics
 from engine.bus.protocol import Bus, Consumer, PublishResult, Record
 
