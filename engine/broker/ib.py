@@ -198,9 +198,10 @@ class IBBroker:
         self._closing = False
         self._queue: asyncio.Queue[BrokerEvent] = asyncio.Queue()
         self._subscribed: dict[str, Any] = {}
+        self._contracts: dict[str, Contract] = {}
         self._cancel_waiters: dict[int, asyncio.Future[tuple[bool, int | None, str]]] = {}
         self._reconnect_task: asyncio.Task[None] | None = None
-        self._background: set[asyncio.Task[Any]] = set()
+        self._background: set[asyncio.Future[Any]] = set()
         self._commissions: dict[str, IBCommissionReport] = {}
         self.ib.errorEvent += self._on_error
         self.ib.orderStatusEvent += self._on_status
@@ -344,17 +345,27 @@ class IBBroker:
     async def executions(self) -> list[Execution]:
         await self._send()
         fills: list[Fill] = await self._request(self.ib.reqExecutionsAsync())
-        out = []
-        for f in fills:
-            ex = self._execution(f)
-            self.ledger.add_execution(ex)
-            out.append(ex)
-        return out
+        return [self._execution(f) for f in fills]
 
     async def subscribe_market_data(self, symbols: Sequence[str]) -> None:
+        """Qualify each symbol (market data is keyed by conId), then subscribe to quotes."""
         for symbol in symbols:
+            contract = await self._qualified(symbol)
             await self._send()
-            self._subscribed[symbol] = self.ib.reqMktData(_stock(symbol))
+            self._subscribed[symbol] = self.ib.reqMktData(contract)
+
+    async def _qualified(self, symbol: str) -> Contract:
+        known = self._contracts.get(symbol)
+        if known is not None:
+            return known
+        await self._send()
+        contract = _stock(symbol)
+        result = await self._request(self.ib.qualifyContractsAsync(contract))
+        first = result[0] if result else None
+        if not isinstance(first, Contract) or not first.conId:
+            raise BrokerError(f"IB does not know the symbol {symbol!r} (no contract definition)")
+        self._contracts[symbol] = first
+        return first
 
     async def events(self) -> AsyncIterator[BrokerEvent]:
         while True:
@@ -531,24 +542,31 @@ class IBBroker:
             self._reconnect_task = None
 
     async def _after_restore(self, *, data_lost: bool) -> None:
-        if data_lost:
-            await self._resubscribe()
-        await self._quiet_reconcile()
-        self._ready = self.ib.isConnected()
+        try:
+            if data_lost:
+                await self._resubscribe()
+        except BrokerError as exc:
+            log.error("resubscription after 1101 failed: %s", exc)
+        ok = await self._quiet_reconcile()
+        self._ready = ok and self.ib.isConnected()
 
     async def _resubscribe(self) -> None:
+        """After 1101 or a reconnect: market data subscriptions are gone at IB; request again."""
         for symbol, ticker in list(self._subscribed.items()):
+            await self._send()
             with contextlib.suppress(Exception):
                 self.ib.cancelMktData(ticker.contract)
             await self._send()
-            self._subscribed[symbol] = self.ib.reqMktData(_stock(symbol))
+            self._subscribed[symbol] = self.ib.reqMktData(await self._qualified(symbol))
 
-    async def _quiet_reconcile(self) -> None:
+    async def _quiet_reconcile(self) -> bool:
         try:
             await self._reconcile()
         except BrokerError as exc:
             self._ready = False
             log.error("reconciliation failed, not ready: %s", exc)
+            return False
+        return True
 
     # ------------------------------------------------------------------ plumbing
     async def _send(self, *, order: bool = False) -> None:
@@ -578,7 +596,7 @@ class IBBroker:
     def _emit(self, event: BrokerEvent) -> None:
         self._queue.put_nowait(event)
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
+    def _spawn(self, coro: Awaitable[object]) -> None:
         task = asyncio.ensure_future(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)

@@ -65,8 +65,9 @@ class TestIBBrokerOnSimGateway(BrokerConformance):
                     clock=clock,
                     set_price=set_price,
                     drop_connection=drop,
-                    pacing_violations=lambda: gateway.core.stats.pacing_errors
-                    + broker.pacing_violations.count,
+                    pacing_violations=lambda: (
+                        gateway.core.stats.pacing_errors + broker.pacing_violations.count
+                    ),
                     settle=settle,
                     thin_order=6_000,  # the gateway shows 10,000 at the touch; 25 % a slice
                     burst=90,  # two seconds of paced traffic in real time

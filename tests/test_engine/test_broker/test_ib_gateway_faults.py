@@ -1,0 +1,106 @@
+"""IBBroker against the simulated gateway's faults: automatic reconnect with reconciliation,
+1100/1101 with resubscription, informational codes that must not cancel an order locally."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import pytest
+
+from engine.broker.clock import SystemClock
+from engine.broker.ib import IBBroker
+from engine.broker.pacing import PacingLimiter
+from engine.broker.simgateway.core import GatewayConfig
+from engine.broker.simgateway.server import SimGateway
+from tests.test_engine.test_broker.conformance import intent
+
+pytestmark = [pytest.mark.broker, pytest.mark.integration]
+
+
+@asynccontextmanager
+async def gateway_and_broker(**broker_kw: object) -> AsyncIterator[tuple[SimGateway, IBBroker]]:
+    gateway = SimGateway(GatewayConfig(port=0, seed=2, symbols=("AAA",), tick_interval=0.05))
+    gateway.core.registry.add("AAA")
+    await gateway.start()
+    gateway.set_price("AAA", 100.0)
+    clock = SystemClock()
+    broker = IBBroker(
+        port=gateway.port, client_id=21, readonly=False, timeout=4.0,
+        pacer=PacingLimiter(45.0, clock=clock), clock=clock, **broker_kw,  # type: ignore[arg-type]
+    )  # fmt: skip
+    await broker.connect()
+    try:
+        yield gateway, broker
+    finally:
+        await broker.close()
+        await gateway.stop()
+
+
+async def until(cond: Callable[[], bool | Awaitable[bool]], timeout: float = 8.0) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while True:
+        value = cond()
+        if not isinstance(value, bool):
+            value = await value
+        if value:
+            return
+        if loop.time() > end:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.02)
+
+
+def test_auto_reconnect_recovers_fills_made_while_disconnected() -> None:
+    async def main() -> None:
+        async with gateway_and_broker(reconnect_initial_backoff=0.1) as (gw, broker):
+            order = intent("AAA", "BUY", 10, "LIMIT", limit_price=98.0)
+            handle = await broker.place(order)
+            await until(lambda: broker.ledger.get(handle.intent_id).status == "ACKNOWLEDGED")  # type: ignore[union-attr]
+            assert gw.drop_client(21)
+            await until(lambda: not broker.is_ready)
+            gw.set_price("AAA", 97.0)  # the order fills while we are away
+            await until(lambda: broker.is_ready)
+            assert broker.reconnects == 1
+            entry = broker.ledger.get(handle.intent_id)
+            assert entry is not None and entry.status == "FILLED" and entry.filled_quantity == 10
+            assert broker.last_reconcile is not None and broker.last_reconcile.recovered_fills
+
+    asyncio.run(main())
+
+
+def test_connectivity_blip_1101_resubscribes_and_reconciles() -> None:
+    async def main() -> None:
+        async with gateway_and_broker() as (gw, broker):
+            await broker.subscribe_market_data(["AAA"])
+            first_ticker = broker._subscribed["AAA"]
+            sent = broker.messages_sent
+            blip = asyncio.ensure_future(gw.connectivity_blip(0.3, restore_code=1101))
+            await until(lambda: not broker.is_ready, timeout=3)
+            await blip
+            await until(lambda: broker.is_ready, timeout=5)
+            codes = [c for c, _ in broker.notices]
+            assert 1100 in codes and 1101 in codes
+            assert broker.messages_sent >= sent + 3  # mkt data again, open orders, executions
+            assert "AAA" in broker._subscribed and broker._subscribed["AAA"] is not None
+            assert first_ticker is not None
+
+    asyncio.run(main())
+
+
+def test_informational_code_keeps_the_order_working() -> None:
+    async def main() -> None:
+        async with gateway_and_broker() as (gw, broker):
+            gw.faults.inject_codes = (10349,)
+            gw.faults.inject_orders = 1
+            order = intent("AAA", "BUY", 5, "LIMIT", limit_price=98.0)
+            handle = await broker.place(order)
+            await until(lambda: 10349 in [c for c, _ in broker.notices])
+            await asyncio.sleep(0.1)
+            entry = broker.ledger.get(handle.intent_id)
+            assert entry is not None and entry.status not in ("CANCELED", "REJECTED")
+            opened = await broker.open_orders()
+            assert any(o.intent_id == handle.intent_id for o in opened)
+
+    asyncio.run(main())
