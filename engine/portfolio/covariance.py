@@ -62,3 +62,18 @@ def psd_factor(cov: np.ndarray, floor: float = 0.0) -> np.ndarray:
     except np.linalg.LinAlgError:
         vals, vecs = np.linalg.eigh(sym)
         return vecs * np.sqrt(np.clip(vals, floor, None))
+
+
+def upper_factor(cov: np.ndarray) -> np.ndarray:
+    """Upper-triangular ``U`` with ``U.T @ U == cov`` (``Lᵀ`` of the Cholesky factor).
+
+    For a matrix that is only positive semi-definite, ``U`` is the ``R`` of a QR decomposition
+    of ``(eigen square root)ᵀ``, which is upper triangular with the same property.
+    """
+    sym = 0.5 * (cov + cov.T)
+    try:
+        return np.ascontiguousarray(np.linalg.cholesky(sym).T)
+    except np.linalg.LinAlgError:
+        root = psd_factor(sym)
+        r = np.linalg.qr(root.T, mode="r")
+        return np.asarray(r)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.covariance import ledoit_wolf as sk_ledoit_wolf
 
-from engine.portfolio.covariance import ledoit_wolf, psd_factor
+from engine.portfolio.covariance import ledoit_wolf, psd_factor, upper_factor
 
 
 @pytest.mark.unit
@@ -36,6 +36,25 @@ def test_nan_rows_are_neutral_and_result_is_positive_definite() -> None:
 def test_psd_factor_reconstructs() -> None:
     rng = np.random.default_rng(7)
     a = rng.normal(size=(6, 6))
+    cov = a @ a.T
+    f = psd_factor(cov)
+    np.testing.assert_allclose(f @ f.T, cov, atol=1e-10)
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("rank", [6, 3])
+def test_upper_factor_is_triangular_and_reconstructs(rank: int) -> None:
+    rng = np.random.default_rng(rank)
+    a = rng.normal(size=(6, rank))
+    cov = a @ a.T  # rank 3: only positive semi-definite, exercises the QR path
+    u = upper_factor(cov)
+    np.testing.assert_allclose(np.tril(u, -1), 0.0, atol=1e-12)
+    np.testing.assert_allclose(u.T @ u, cov, atol=1e-10)
+
+
+@pytest.mark.unit
+def test_psd_factor_of_a_singular_matrix() -> None:
+    a = np.random.default_rng(9).normal(size=(5, 2))
     cov = a @ a.T
     f = psd_factor(cov)
     np.testing.assert_allclose(f @ f.T, cov, atol=1e-10)
