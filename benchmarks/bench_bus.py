@@ -26,6 +26,8 @@ from engine.bus.journal import JournalKind, SyncMode, open_journal
 from engine.bus.memory import MemoryBus
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bus.json"
+SCRATCH = Path(__file__).resolve().parent / ".cache"
+"""Journals are written here (same disk as the repository; gitignored) and deleted after each run."""
 SYMBOLS = ("AAPL", "MSFT", "GOOGL", "AMZN", "META", "NVDA", "TSLA", "JPM", "XOM", "UNH")
 BATCH = 1000
 TARGET_RATIO = 3.0
@@ -103,7 +105,10 @@ async def _run(
 
 
 def run(
-    n: int, configs: Sequence[tuple[JournalKind, SyncMode]], repeat: int = 1
+    n: int,
+    configs: Sequence[tuple[JournalKind, SyncMode]],
+    repeat: int = 1,
+    scratch: Path = SCRATCH,
 ) -> list[dict[str, float | int | str]]:
     """Run every configuration on the same ``n`` messages, ``repeat`` interleaved rounds; keep
     each configuration's fastest round.
@@ -113,10 +118,11 @@ def run(
     time (the target) and on CPU time (less sensitive to other processes on the machine).
     """
     messages = make_messages(n)
+    scratch.mkdir(parents=True, exist_ok=True)
     best: dict[str, dict[str, float | int | str]] = {}
     for _ in range(repeat):
         for kind, sync in [*configs, ("none", "normal")]:
-            directory = Path(tempfile.mkdtemp(prefix="bench-bus-", dir=Path.cwd()))
+            directory = Path(tempfile.mkdtemp(prefix="bench-bus-", dir=scratch))
             try:
                 gc.collect()
                 row = asyncio.run(_run(messages, kind, sync, directory))
@@ -198,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             indent=2,
         )
     )
-    return 0
+    return 0 if verdict == "PASS" else 1
 
 
 if __name__ == "__main__":
