@@ -94,7 +94,7 @@ PLANTED_EDGE: dict[str, dict[str, Any]] = {
     "VRP": {
         "has_edge": False,
         "input": "implied_vol",
-        "mechanism": "implied vol = true vol × (1.08 + 0.06 AR(1) noise): no link to returns",
+        "mechanism": "implied vol = true vol + 0.02 + 0.03 AR(1) noise: no link to returns",
         "coefficient": 0.0,
         "horizon": None,
         "target_ic": 0.0,
@@ -188,6 +188,9 @@ class SyntheticMarket:
         Probability that a (date, symbol) bar is missing (all fields NaN); 0 by default.
     intraday_seed : int, optional
         Seed of the intraday paths; default derived from ``config.seed``.
+    edge_scale : float
+        Multiplies every planted-edge coefficient: 1 = :data:`PLANTED_EDGE` as documented,
+        0 = a market with no predictive power at all (a null for tests and research).
     """
 
     def __init__(
@@ -197,6 +200,7 @@ class SyntheticMarket:
         *,
         missing_rate: float = 0.0,
         intraday_seed: int | None = None,
+        edge_scale: float = 1.0,
     ) -> None:
         self.config = config or SyntheticMarketConfig()
         base = tuple(assets) if assets is not None else load_assets()
@@ -205,6 +209,9 @@ class SyntheticMarket:
             raise ValueError(f"missing_rate must be in [0, 1), got {missing_rate}")
         self.missing_rate = missing_rate
         self.intraday_seed = intraday_seed
+        if edge_scale < 0:
+            raise ValueError(f"edge_scale must be >= 0, got {edge_scale}")
+        self.edge_scale = edge_scale
         self._cache: _Generated | None = None
 
     # --- public ----------------------------------------------------------------------------
@@ -257,7 +264,7 @@ class SyntheticMarket:
     # --- generation ------------------------------------------------------------------------
     def _generated(self) -> _Generated:
         if self._cache is None:
-            self._cache = _generate(self.config, self.assets, self.missing_rate)
+            self._cache = _generate(self.config, self.assets, self.missing_rate, self.edge_scale)
         return self._cache
 
 
@@ -306,7 +313,7 @@ def _ar1(
 
 
 def _generate(
-    cfg: SyntheticMarketConfig, assets: Sequence[Asset], missing_rate: float
+    cfg: SyntheticMarketConfig, assets: Sequence[Asset], missing_rate: float, edge_scale: float
 ) -> _Generated:
     T = round(cfg.years * TRADING_DAYS)
     N = len(assets)
@@ -351,6 +358,8 @@ def _generate(
     weight = np.clip(1.0 - (age - 1.0) / ANNOUNCE_EVERY, 0.0, 1.0)
     ern = np.nan_to_num(u_prev * weight, nan=0.0)
     edge += PLANTED_EDGE["ERN"]["coefficient"] * daily_sd * ern
+    edge *= edge_scale
+    drift *= edge_scale
 
     log_ret = factor + edge
     split = rs["split"].standard_normal((T, N))
@@ -390,7 +399,8 @@ def _generate(
         + (sector_load**2)[None, :] * (SECTOR_VOL[regimes] ** 2)[:, None]
         + (daily_sd * sqrt_y) ** 2
     )
-    implied_vol = total_vol * (1.08 + 0.06 * _ar1(rs["implied"], (T, N), 0.9))
+    # additive premium: a premium proportional to vol would tie VRP to beta
+    implied_vol = np.maximum(total_vol + 0.02 + 0.03 * _ar1(rs["implied"], (T, N), 0.9), 0.01)
     rp = rs["positioning"]
     si_level = np.exp(rp.uniform(np.log(0.01), np.log(0.08), N))
     si_path = si_level[None, :] * np.exp(0.25 * _ar1(rp, (T, N), 0.995))
