@@ -491,14 +491,19 @@ def detect_regimes(panel: Any, cfg: RegimeConfig, **filter_options: Any) -> Regi
     return RegimeFilter(cfg, **filter_options).run(features, getattr(panel, "dates", None))
 
 
-def regime_limits(path: RegimePath, cfg: RegimeConfig) -> Callable[[int], tuple[float, float]]:
-    """The backtest's ``limits_provider``: row t → ``(gross, net)`` of the regime at t.
+def regime_limits(
+    path: RegimePath, cfg: RegimeConfig, *, offset: int = 0
+) -> Callable[[int], tuple[float, float]]:
+    """The backtest's ``limits_provider``: row t → ``(gross, net)`` of the regime at row t + offset.
 
-    With ``cfg.enabled`` False every row gets the Normal limits.
+    ``offset`` aligns a path computed on a longer history with a backtest that iterates over a
+    later slice (e.g. ``backtest.start`` set: ``offset`` = rows of the full panel before the
+    slice), so the HMM keeps its warm-up history. With ``cfg.enabled`` False every row gets the
+    Normal limits.
     """
     states = path.states
 
     def provider(t: int) -> tuple[float, float]:
-        return limits_for(int(states[t]) if cfg.enabled else NORMAL, cfg)
+        return limits_for(int(states[t + offset]) if cfg.enabled else NORMAL, cfg)
 
     return provider

@@ -179,3 +179,37 @@ def test_causal_on_market_data_truncated_panel() -> None:
         head = detect_regimes(panel.truncate(cut), cfg)
         np.testing.assert_array_equal(head.states, full.states[:cut])
         np.testing.assert_allclose(head.probs, full.probs[:cut], rtol=0, atol=1e-12)
+
+
+@pytest.mark.integration
+def test_regime_limits_drive_the_backtest() -> None:
+    # The hook of engine.backtest.run_backtest: each rebalance uses its day's regime limits.
+    from engine.backtest.loop import run_backtest
+    from engine.config import AppConfig, SyntheticMarketConfig
+    from engine.data.synthetic import SyntheticMarket
+    from engine.portfolio.hrp import HRPOptimizer
+    from engine.risk.regime import detect_regimes, regime_limits
+
+    panel = SyntheticMarket(SyntheticMarketConfig(seed=42, years=2, n_assets=12)).daily_panel()
+    config = AppConfig().with_overrides({"backtest.rebalance": "monthly"})
+    path = detect_regimes(panel, config.regime.model_copy(update={"refit_every": 63}))
+    result = run_backtest(
+        panel, config, optimizer=HRPOptimizer(), limits_provider=regime_limits(path, config.regime)
+    )
+    limits = result.daily[["gross_limit", "net_limit"]].dropna()
+    assert len(limits) > 0
+    rows = panel.dates.get_indexer(limits.index)
+    expected = np.array([limits_for(int(path.states[r]), config.regime) for r in rows])
+    np.testing.assert_allclose(limits.to_numpy(), expected)
+    assert set(map(tuple, expected)) >= {(2.0, 0.8), (1.0, 0.4)}
+
+
+@pytest.mark.unit
+def test_limits_provider_offset_aligns_a_later_slice() -> None:
+    from engine.risk.regime import RegimePath, regime_limits
+
+    states = np.array([NORMAL, NORMAL, STORM, CALM])
+    path = RegimePath(states, np.eye(3)[states], np.array([1]), (1,), 1)
+    provider = regime_limits(path, RegimeConfig(), offset=2)
+    assert provider(0) == (1.0, 0.4)
+    assert provider(1) == (2.5, 1.0)
