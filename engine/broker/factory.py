@@ -70,6 +70,7 @@ def make_broker(
     sim_orders: int = 0,
     sim_seed: int = 7,
     sim_latency: float = 0.0,
+    sim_cash: float = 1_000_000.0,
     reconnect_max_backoff: float = 30.0,
 ) -> Broker:
     """A broker for ``target``, paced at ``pacing.rate`` messages per second."""
@@ -86,6 +87,7 @@ def make_broker(
                 seed=sim_seed,
                 account_id=target.account or DEFAULT_SIM_ACCOUNT,
                 latency=sim_latency,
+                initial_cash=sim_cash,
                 message_limit=pacing.limit,
             ),
             now=clock.now(),

@@ -122,3 +122,29 @@ def test_rollback_50_positions_100_orders_ends_verified_flat(in_tmp_dir: Path) -
     halt = json.loads((in_tmp_dir / ".algotrade" / "HALT").read_text())
     assert halt["halted"] is True
     assert json.loads(result.stdout)["verdict"] == "FLAT"
+
+
+def test_probe_exits_1_without_buying_power(in_tmp_dir: Path) -> None:
+    result = run_cli("probe-account", "--sim-cash", "0")
+    assert result.exit_code == 1
+    model = read_artifact(in_tmp_dir / "prelive" / "ACCOUNT_CONFIG.json", AccountConfig)
+    assert model.connected and model.buying_power == 0
+
+
+def test_probe_exits_3_when_the_gateway_is_unreachable(in_tmp_dir: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound but not listening: connection refused
+        result = run_cli("probe-account", "--broker", "ib", "--port", str(port))
+    assert result.exit_code == 3, result.stderr
+    assert "unreachable" in result.stderr
+    model = read_artifact(in_tmp_dir / "prelive" / "ACCOUNT_CONFIG.json", AccountConfig)
+    assert not model.connected and model.failure and model.trading_mode == "unknown"
+
+
+def test_rollback_is_refused_on_live_without_confirmation(in_tmp_dir: Path) -> None:
+    result = run_cli("rollback", "--account", "U1111111", "--sim-positions", "1", "--yes")
+    assert result.exit_code == 4
+    assert not (in_tmp_dir / "prelive" / "ROLLBACK_REPORT.json").exists()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engine.broker.sim_exchange import (
     ExchangeConfig,
@@ -148,3 +150,32 @@ def test_message_rate_monitor_flags_the_51st_message_in_a_second() -> None:
     assert all(results[:50]) and results[50] is False
     assert monitor.violations == 1
     assert monitor.record(1.6) is True  # the window has moved on
+
+
+@pytest.mark.property
+@given(
+    trades=st.lists(
+        st.tuples(st.sampled_from(["BUY", "SELL"]), st.integers(min_value=1, max_value=400)),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_round_trips_at_a_constant_mid_cost_exactly_spread_and_commissions(
+    trades: list[tuple[str, int]],
+) -> None:
+    """Accounting identity: once flat again, cash = initial + realised P&L − commissions, and
+    at a constant mid every round trip loses the spread (realised ≤ 0)."""
+    ex = _exchange(initial_cash=10_000_000.0, participation=1.0)
+    now = 0.0
+    for side, qty in trades:
+        now += 1.0
+        ex.place(OrderSpec("AAA", side, qty), now)  # type: ignore[arg-type]
+    for pos in ex.positions():
+        now += 1.0
+        ex.place(OrderSpec("AAA", "SELL" if pos.quantity > 0 else "BUY", abs(pos.quantity)), now)
+    acct = ex.account()
+    assert ex.positions() == [] and ex.open_orders() == []
+    assert acct.cash == pytest.approx(10_000_000.0 + acct.realized_pnl - acct.commissions_paid)
+    assert acct.net_liquidation == pytest.approx(acct.cash)
+    assert acct.realized_pnl <= 1e-6
+    assert acct.commissions_paid == pytest.approx(sum(f.commission for f in ex.executions()))

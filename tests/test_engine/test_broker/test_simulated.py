@@ -107,3 +107,15 @@ def test_ledger_closes_orders_the_broker_no_longer_has() -> None:
     report = ledger.reconcile([], [])
     assert report.closed == ("i-1",)
     assert ledger.get("i-1").status == "CANCELED"  # type: ignore[union-attr]
+
+
+def test_both_brokers_implement_the_protocols() -> None:
+    from engine.broker.ib import IBBroker
+    from engine.broker.protocol import Broker, ReadOnlyBroker
+
+    sim = SimulatedBroker(sim_market(), clock=VirtualClock())
+    ib = IBBroker()
+    for broker in (sim, ib):
+        assert isinstance(broker, Broker) and isinstance(broker, ReadOnlyBroker)
+    view = read_only(sim)
+    assert isinstance(view, ReadOnlyBroker) and not isinstance(view, Broker)
