@@ -433,6 +433,8 @@ def _generate(
         holes = rs["missing"].random((T, N)) < missing_rate
         for arr in fields.values():
             arr[holes] = np.nan
+    for arr in fields.values():
+        arr.setflags(write=False)  # hand ownership to the panel without a copy
     panel = MarketPanel(dates=dates, symbols=tuple(a.symbol for a in assets), fields=fields)
     latent = {
         "ofi_state": ofi_state,

@@ -56,3 +56,19 @@ def test_regimes_have_rising_vol_and_correlation(market: SyntheticMarket) -> Non
     assert vols[0] < vols[1] < vols[2]
     assert corrs[0] < corrs[1] < corrs[2]
     assert 0.06 < vols[0] < 0.15 and 0.25 < vols[2] < 0.5
+
+
+def test_fingerprint_is_identical_in_a_fresh_process() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "from engine.config import SyntheticMarketConfig as C;"
+        "from engine.data.synthetic import SyntheticMarket as M;"
+        "print(M(C(seed=11, years=0.5, n_assets=8)).daily_panel().fingerprint())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    here = SyntheticMarket(SyntheticMarketConfig(seed=11, years=0.5, n_assets=8))
+    assert out == here.daily_panel().fingerprint()
