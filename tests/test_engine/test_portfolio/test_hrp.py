@@ -216,3 +216,26 @@ def test_infeasible_frozen_book_keeps_previous_weights() -> None:
     assert not alloc.ok
     assert "net" in alloc.message
     np.testing.assert_array_equal(alloc.weights, prev)
+
+
+@pytest.mark.property
+@settings(max_examples=40, deadline=None)
+@given(
+    cov=covariances(),
+    gross=st.floats(min_value=0.1, max_value=3.0),
+    net=st.floats(min_value=0.05, max_value=1.5),
+    box=st.floats(min_value=0.01, max_value=1.0),
+    vol_target=st.floats(min_value=0.01, max_value=1.0),
+)
+def test_optimizer_always_satisfies_every_limit(
+    cov: np.ndarray, gross: float, net: float, box: float, vol_target: float
+) -> None:
+    lim = Limits(gross=gross, net=net, box=box, vol_target=vol_target)
+    alloc = HRPOptimizer().allocate(np.zeros(cov.shape[0]), cov, None, lim)
+    assert alloc.ok, alloc.message
+    assert np.all(alloc.weights >= 0)
+    assert max(alloc.residuals.values()) <= 1e-9
+    # Scaling stops at the first binding limit: one of them is (nearly) tight.
+    w = alloc.weights
+    slack = [gross - w.sum(), net - w.sum(), box - w.max(), lim.variance_cap - w @ cov @ w]
+    assert min(abs(x) for x in [*slack[:3], slack[3] / lim.variance_cap]) < 1e-9

@@ -3,6 +3,8 @@ appended, states are ordered by volatility, and regimes map to the SPEC §2.4 li
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -14,6 +16,7 @@ from engine.risk.regime import (
     NORMAL,
     STORM,
     RegimeFilter,
+    RegimePath,
     filter_probabilities,
     fit_hmm,
     limits_for,
@@ -84,7 +87,11 @@ def test_too_short_history_stays_normal() -> None:
 
 
 _FULL_FEATURES, _ = planted_series(6, t=720)
-_FULL_PATH = RegimeFilter(FAST, min_fit_obs=200).run(_FULL_FEATURES)
+
+
+@functools.cache
+def full_path() -> RegimePath:
+    return RegimeFilter(FAST, min_fit_obs=200).run(_FULL_FEATURES)
 
 
 @pytest.mark.property
@@ -92,8 +99,8 @@ _FULL_PATH = RegimeFilter(FAST, min_fit_obs=200).run(_FULL_FEATURES)
 @given(cut=st.integers(min_value=150, max_value=719))
 def test_appending_data_never_changes_past_rows(cut: int) -> None:
     head = RegimeFilter(FAST, min_fit_obs=200).run(_FULL_FEATURES[:cut])
-    np.testing.assert_array_equal(head.states, _FULL_PATH.states[:cut])
-    np.testing.assert_allclose(head.probs, _FULL_PATH.probs[:cut], rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(head.states, full_path().states[:cut])
+    np.testing.assert_allclose(head.probs, full_path().probs[:cut], rtol=0, atol=1e-12)
 
 
 @pytest.mark.unit
