@@ -89,7 +89,7 @@ def validate_message(
 ) -> int:
     """Validate messages (JSON object, array or NDJSON) against the five contracts.
 
-    NDJSON is streamed; a JSON array or a multi-line JSON document is read whole. Errors go to
+    NDJSON, JSON arrays and pretty-printed documents are streamed. Errors go to
     stderr with the line number and field path. Exit 0 when every message is valid, 1 when any is
     invalid (or the input holds none), 2 on usage errors.
     """

@@ -6,20 +6,24 @@ with the input). The caller owns the I/O (opening files, printing, writing dead 
 
 Format detection, on the first non-whitespace byte and the first line:
 
-- ``[`` -> a JSON array; it is read whole, then each element is validated on its own with its
-  line number.
+- ``[`` -> a JSON array, streamed element by element; each element is validated on its own and
+  reported with the line it starts on.
 - the first line is a complete JSON value (or is not JSON at all) -> NDJSON, streamed in large
   binary chunks; each line is parsed and validated in one pass by pydantic-core. Blank lines are
   skipped.
 - the first line starts an object that continues on later lines -> a (pretty-printed) JSON
-  document, read whole; one or more concatenated values are validated. If it does not parse as
-  such, it is treated as NDJSON after all.
+  document: one or more concatenated values, streamed value by value. If the first value does not
+  parse, the input is treated as NDJSON after all.
+
+Only one value (at most :data:`MAX_VALUE_BYTES`) or one line is held in memory at a time.
 - nothing but whitespace -> one invalid message ("empty input").
 """
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal
@@ -85,14 +89,20 @@ class StreamSummary:
 OnInvalid = Callable[[InvalidMessage], None]
 
 
+_TYPE_ADAPTERS: dict[str, TypeAdapter[Any]] = {
+    name: TypeAdapter(model) for name, model in MESSAGE_MODELS.items()
+}
+
+
 def _adapter_for(message_type: str | None) -> TypeAdapter[Any]:
     if message_type is None:
         return MESSAGE_ADAPTER
-    return TypeAdapter(MESSAGE_MODELS[message_type])
+    return _TYPE_ADAPTERS[message_type]
 
 
 def _peek_start(stream: IO[bytes]) -> tuple[bytes, bool]:
-    """Read until the first line is complete (or EOF); return (bytes read, at_eof)."""
+    """Read until the first line is complete and the next one has begun (or EOF); return
+    (bytes read, at_eof)."""
     head = b""
     while True:
         chunk = stream.read(CHUNK_BYTES)
@@ -100,7 +110,10 @@ def _peek_start(stream: IO[bytes]) -> tuple[bytes, bool]:
             return head, True
         head += chunk
         stripped = head.lstrip()
-        if stripped and (stripped[:1] == b"[" or b"\n" in stripped):
+        if stripped[:1] == b"[":
+            return head, False
+        _, newline, rest = stripped.partition(b"\n")
+        if newline and rest.strip():  # the first line and the start of the next one
             return head, False
 
 
@@ -165,16 +178,19 @@ def validate_stream(
         return summary
     if stripped[:1] == b"[":
         summary.input_format = "array"
-        data = head if at_eof else head + stream.read()
-        _validate_array(data, message_type, summary, report)
+        _validate_array(
+            _ValueReader(head, None if at_eof else stream), message_type, summary, report
+        )
         return summary
     if _first_line_is_incomplete_object(head):
-        data = head if at_eof else head + stream.read()
-        if _validate_document(data, message_type, summary, report):
+        reader = _ValueReader(head, None if at_eof else stream)
+        if _validate_document(reader, message_type, summary, report):
             summary.input_format = "document"
             return summary
         summary = StreamSummary()
-        _validate_ndjson([data], message_type, summary, report)
+        consumed = b"".join(reader.raw_chunks or [head])
+        rest = _chain_chunks(consumed, stream) if not reader.eof else iter((consumed,))
+        _validate_ndjson(rest, message_type, summary, report)
         return summary
     chunks = _chain_chunks(head, stream) if not at_eof else iter((head,))
     _validate_ndjson(chunks, message_type, summary, report)
@@ -298,169 +314,222 @@ def _report_unexpected(
     _record_invalid(summary, report, InvalidMessage(line_no, line, result))
 
 
-class _Scanner:
-    """Walks a decoded JSON text value by value, tracking line numbers."""
+MAX_VALUE_BYTES = 64 << 20
+"""A JSON array element or document value that has not parsed within this many bytes is reported
+as malformed (or too large) instead of being read further."""
 
-    def __init__(self, text: str) -> None:
-        self.text = text
+_WS = re.compile(r"[ \t\r\n]*")
+
+
+class _ValueReader:
+    """Reads consecutive JSON values from a byte stream incrementally, tracking line numbers.
+
+    Holds at most about one value plus one chunk of text; used for JSON arrays and for
+    (pretty-printed) JSON documents.
+    """
+
+    def __init__(self, head: bytes, stream: IO[bytes] | None) -> None:
+        self._stream = stream
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        self._json = json.JSONDecoder()
+        self.raw_chunks: list[bytes] | None = [head]  # kept until the first value completes
+        self.error: str | None = None
+        self.eof = stream is None
+        self.buf = ""
         self.pos = 0
         self.line = 1
-        self._decoder = json.JSONDecoder()
+        self._append(head, final=self.eof)
 
-    def skip_ws(self) -> None:
-        text, pos = self.text, self.pos
-        n = len(text)
-        while pos < n and text[pos] in " \t\r\n":
-            if text[pos] == "\n":
-                self.line += 1
-            pos += 1
-        self.pos = pos
+    def _append(self, data: bytes, *, final: bool) -> bool:
+        try:
+            text = self._utf8.decode(data, final)
+        except UnicodeDecodeError as exc:
+            # Keep the text before the bad byte so the values before it are still validated.
+            valid_prefix = exc.object[: exc.start].decode("utf-8", errors="ignore")
+            self.buf += valid_prefix
+            line = self.line + self.buf.count("\n", self.pos)
+            self.error = f"input is not UTF-8 text ({exc.reason}) at line {line}"
+            self.eof = True
+            return False
+        if self.pos > CHUNK_BYTES:  # drop what has been consumed
+            self.buf, self.pos = self.buf[self.pos :], 0
+        self.buf += text
+        return True
+
+    def more(self, at_least: int = 1) -> bool:
+        """Read at least ``at_least`` more bytes (or to EOF); False when nothing more came."""
+        if self.eof or self._stream is None:
+            return False
+        got = 0
+        while got < at_least:
+            chunk = self._stream.read(CHUNK_BYTES)
+            if not chunk:
+                self.eof = True
+                before = len(self.buf)
+                ok = self._append(b"", final=True)
+                return ok and (got > 0 or len(self.buf) > before)
+            if self.raw_chunks is not None:
+                self.raw_chunks.append(chunk)
+            if not self._append(chunk, final=False):
+                return False
+            got += len(chunk)
+        return True
+
+    def skip_ws(self) -> bool:
+        """Skip whitespace, reading as needed; False when the input ends."""
+        while True:
+            end = _WS.match(self.buf, self.pos).end()  # type: ignore[union-attr]
+            self.line += self.buf.count("\n", self.pos, end)
+            self.pos = end
+            if end < len(self.buf):
+                return True
+            if not self.more():
+                return False
 
     def peek(self) -> str:
-        return self.text[self.pos : self.pos + 1]
+        return self.buf[self.pos : self.pos + 1]
 
-    def value(self) -> tuple[str, int] | None:
-        """Return (raw text of the next value, its start line), or None if it does not parse."""
-        start, start_line = self.pos, self.line
-        try:
-            _, end = self._decoder.raw_decode(self.text, start)
-        except (json.JSONDecodeError, RecursionError):
-            return None
-        raw = self.text[start:end]
-        self.line += raw.count("\n")
-        self.pos = end
-        return raw, start_line
+    def value(self) -> tuple[str, int] | str:
+        """The next value as ``(raw text, start line)``, or an error message."""
+        start_line = self.line
+        while True:
+            try:
+                _, end = self._json.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as exc:
+                pending = len(self.buf) - self.pos
+                if pending < MAX_VALUE_BYTES and self.more(at_least=max(pending, CHUNK_BYTES)):
+                    continue
+                if self.error is not None:
+                    return self.error
+                line = start_line + self.buf.count("\n", self.pos, exc.pos)
+                column = exc.pos - self.buf.rfind("\n", 0, exc.pos)
+                if pending >= MAX_VALUE_BYTES:
+                    return (
+                        f"no complete JSON value within {MAX_VALUE_BYTES >> 20} MiB from line "
+                        f"{start_line} (malformed or too large); the rest was not read"
+                    )
+                return (
+                    f"malformed JSON at line {line} column {column}: {exc.msg}; "
+                    "the rest was not read"
+                )
+            except RecursionError:
+                return f"JSON nested too deeply at line {start_line}; the rest was not read"
+            if end == len(self.buf) and self.more():
+                continue  # a trailing number may continue in the next chunk
+            raw = self.buf[self.pos : end]
+            self.line += raw.count("\n")
+            self.pos = end
+            self.raw_chunks = None
+            return raw, start_line
 
-    def error_at(self) -> tuple[int, int]:
-        """(line, column) of a parse error at the current position."""
-        try:
-            self._decoder.raw_decode(self.text, self.pos)
-        except json.JSONDecodeError as exc:
-            return exc.lineno, exc.colno
-        except RecursionError:
-            pass
-        return self.line, 1
 
-
-def _decode(data: bytes) -> str | None:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
-
-
-def _not_json(data: bytes, message: str, message_type: str | None, line: int = 1) -> InvalidMessage:
+def _stop(
+    summary: StreamSummary,
+    report: OnInvalid,
+    reader: _ValueReader,
+    message: str,
+    message_type: str | None,
+) -> None:
+    """Report that the input cannot be read further, as one invalid message."""
+    snippet = reader.buf[reader.pos : reader.pos + 200].encode()
     result = ValidationResult(False, None, (ValidationIssue("", message),), message_type)
-    return InvalidMessage(line, data[:1_000_000], result)
+    _record_invalid(summary, report, InvalidMessage(reader.line, snippet, result))
 
 
 def _validate_element(
     raw: str, line: int, message_type: str | None, summary: StreamSummary, report: OnInvalid
 ) -> None:
-    result = validate_message(raw, message_type)
-    if result.is_valid:
+    try:
+        key = _adapter_for(message_type).validator.validate_json(raw).event_type
+    except Exception:
+        result = validate_message(raw, message_type)  # the detailed, never-raising path
+        if not result.is_valid:
+            _record_invalid(summary, report, InvalidMessage(line, raw.encode(), result))
+            return
         key = str(result.message_type)
-        summary.by_type.setdefault(key, [0, 0])[0] += 1
-        summary.total += 1
-        summary.valid += 1
-    else:
-        _record_invalid(summary, report, InvalidMessage(line, raw.encode(), result))
+    summary.by_type.setdefault(key, [0, 0])[0] += 1
+    summary.total += 1
+    summary.valid += 1
 
 
 def _validate_array(
-    data: bytes, message_type: str | None, summary: StreamSummary, report: OnInvalid
+    reader: _ValueReader, message_type: str | None, summary: StreamSummary, report: OnInvalid
 ) -> None:
-    text = _decode(data)
-    if text is None:
-        _record_invalid(summary, report, _not_json(data, "input is not UTF-8 text", message_type))
-        return
-    scan = _Scanner(text)
-    scan.skip_ws()
-    scan.pos += 1  # the opening "["
-    scan.skip_ws()
-    if scan.peek() == "]":
-        scan.pos += 1
-        _finish_document(scan, data, message_type, summary, report)
-        return
+    """``[ value, value, ... ]``, streamed element by element."""
+    reader.skip_ws()
+    reader.pos += 1  # the opening "["
+    first = True
     while True:
-        scan.skip_ws()
-        got = scan.value()
-        if got is None:
-            line, col = scan.error_at()
-            _record_invalid(
+        if not reader.skip_ws():
+            _stop(
                 summary,
                 report,
-                _not_json(
-                    text[scan.pos : scan.pos + 200].encode(),
-                    f"malformed JSON array at line {line} column {col}; "
-                    "the rest of the array was not read",
-                    message_type,
-                    line,
-                ),
-            )
-            return
-        raw, line = got
-        _validate_element(raw, line, message_type, summary, report)
-        scan.skip_ws()
-        sep = scan.peek()
-        scan.pos += 1
-        if sep == "]":
-            break
-        if sep != ",":
-            line, col = scan.line, 1
-            _record_invalid(
-                summary,
-                report,
-                _not_json(
-                    text[scan.pos - 1 : scan.pos + 200].encode(),
-                    f"malformed JSON array near line {line}: expected ',' or ']'",
-                    message_type,
-                    line,
-                ),
-            )
-            return
-    _finish_document(scan, data, message_type, summary, report)
-
-
-def _finish_document(
-    scan: _Scanner, data: bytes, message_type: str | None, summary: StreamSummary, report: OnInvalid
-) -> None:
-    scan.skip_ws()
-    if scan.pos < len(scan.text):
-        _record_invalid(
-            summary,
-            report,
-            _not_json(
-                scan.text[scan.pos : scan.pos + 200].encode(),
-                f"unexpected data after the JSON array at line {scan.line}",
+                reader,
+                reader.error or f"the JSON array is not closed: ']' missing at line {reader.line}",
                 message_type,
-                scan.line,
-            ),
-        )
-    if summary.total == 0:
-        _record_invalid(
+            )
+            return
+        if reader.peek() == "]" and first:
+            reader.pos += 1
+            break
+        if not first:
+            sep = reader.peek()
+            if sep == "]":
+                reader.pos += 1
+                break
+            if sep != ",":
+                _stop(
+                    summary,
+                    report,
+                    reader,
+                    f"malformed JSON array at line {reader.line}: expected ',' or ']' "
+                    "between elements; the rest was not read",
+                    message_type,
+                )
+                return
+            reader.pos += 1
+            reader.skip_ws()
+        got = reader.value()
+        if isinstance(got, str):
+            _stop(summary, report, reader, got, message_type)
+            return
+        _validate_element(got[0], got[1], message_type, summary, report)
+        first = False
+    if reader.skip_ws():
+        _stop(
             summary,
             report,
-            _not_json(data[:200], "empty JSON array: no messages", message_type),
+            reader,
+            f"unexpected data after the JSON array at line {reader.line}",
+            message_type,
         )
+    elif reader.error is not None:
+        _stop(summary, report, reader, reader.error, message_type)
+    if summary.total == 0:
+        result = ValidationResult(
+            False, None, (ValidationIssue("", "empty JSON array: no messages"),), message_type
+        )
+        _record_invalid(summary, report, InvalidMessage(1, b"[]", result))
 
 
 def _validate_document(
-    data: bytes, message_type: str | None, summary: StreamSummary, report: OnInvalid
+    reader: _ValueReader, message_type: str | None, summary: StreamSummary, report: OnInvalid
 ) -> bool:
-    """Concatenated (pretty-printed) JSON values; False if the text does not parse that way."""
-    text = _decode(data)
-    if text is None:
-        return False
-    scan = _Scanner(text)
-    values: list[tuple[str, int]] = []
-    scan.skip_ws()
-    while scan.pos < len(text):
-        got = scan.value()
-        if got is None:
+    """Whitespace-separated (pretty-printed) values, streamed one by one.
+
+    Returns False, having validated nothing, when the very first value does not parse: the
+    caller then treats the input as NDJSON (``reader.raw_chunks`` holds the bytes read so far).
+    """
+    while reader.skip_ws():
+        got = reader.value()
+        if isinstance(got, str):
+            if summary.total == 0:
+                return False
+            _stop(summary, report, reader, got, message_type)
+            return True
+        _validate_element(got[0], got[1], message_type, summary, report)
+    if reader.error is not None:
+        if summary.total == 0:
             return False
-        values.append(got)
-        scan.skip_ws()
-    for raw, line in values:
-        _validate_element(raw, line, message_type, summary, report)
-    return bool(values)
+        _stop(summary, report, reader, reader.error, message_type)
+    return summary.total > 0

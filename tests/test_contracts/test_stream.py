@@ -54,7 +54,7 @@ def test_json_array_reports_each_element_with_its_line() -> None:
 def test_malformed_array_is_one_invalid_message_not_a_crash() -> None:
     summary, bad = run(b"[" + LINES[0].encode() + b", {oops}]")
     assert (summary.valid, summary.invalid) == (1, 1)
-    assert "malformed JSON array" in bad[0].result.errors[0].message
+    assert "malformed JSON at line 1" in bad[0].result.errors[0].message
 
 
 def test_pretty_printed_documents_are_read_as_documents() -> None:
@@ -145,3 +145,54 @@ def test_ndjson_is_streamed_in_bounded_chunks(monkeypatch: pytest.MonkeyPatch) -
 def test_a_leading_utf8_byte_order_mark_is_ignored(body: bytes) -> None:
     summary, bad = run(b"\xef\xbb\xbf" + body)
     assert summary.ok and summary.valid == len(LINES), [b.result.errors for b in bad]
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 4096])
+def test_arrays_and_documents_stream_across_chunk_boundaries(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stream_mod, "CHUNK_BYTES", chunk)
+    messages = [*SEEDS, {**SEEDS[0], "symbol": "bad symbol!"}, *SEEDS]
+    for text, fmt in (
+        (json.dumps(messages, indent=2), "array"),
+        ("\n".join(json.dumps(m, indent=2) for m in messages), "document"),
+    ):
+        summary, bad = run(text.encode())
+        assert summary.input_format == fmt
+        assert (summary.valid, summary.invalid) == (2 * len(SEEDS), 1), [
+            b.result.errors for b in bad
+        ]
+        assert bad[0].result.errors[0].path == "symbol"
+    # A top-level number split across chunks is read whole, not as two numbers.
+    summary, bad = run(b"[12345678901234567890, 1]")
+    assert summary.invalid == 2 and summary.valid == 0
+
+
+def test_array_is_streamed_in_bounded_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stream_mod, "CHUNK_BYTES", 4096)
+
+    class ArrayStream(_SizedReadsOnly):
+        def __init__(self, n: int) -> None:
+            super().__init__(0)
+            self.pending = b"[" + b",".join([LINES[0].encode()] * n) + b"]"
+
+    source = ArrayStream(5000)
+    summary = validate_stream(source)  # type: ignore[arg-type]
+    assert summary.input_format == "array" and summary.valid == 5000 and summary.ok
+    assert source.largest == 4096
+
+
+@pytest.mark.parametrize(
+    ("data", "needle"),
+    [
+        (b"[" + LINES[0].encode() + b", " + LINES[1].encode(), "not closed"),
+        (b"[" + LINES[0].encode() + b" " + LINES[1].encode() + b"]", "expected ',' or ']'"),
+        (b"[" + LINES[0].encode() + b"] trailing", "unexpected data after"),
+        (b"[" + LINES[0].encode() + b', "\xff"]', "not UTF-8"),
+        (b"[" + LINES[0].encode() + b",]", "malformed JSON"),
+    ],
+)
+def test_broken_arrays_keep_the_valid_prefix_and_say_why(data: bytes, needle: str) -> None:
+    summary, bad = run(data)
+    assert summary.valid >= 1 and summary.invalid == 1
+    assert needle in bad[0].result.errors[0].message
