@@ -38,6 +38,9 @@ LIVE_OPT = typer.Option(
 SIM_POS_OPT = typer.Option(0, "--sim-positions", min=0, help="sim: demo positions to start with.")
 SIM_ORD_OPT = typer.Option(0, "--sim-orders", min=0, help="sim: demo resting orders.")
 SIM_SEED_OPT = typer.Option(7, "--sim-seed", help="sim: seed of the demo account.")
+SIM_LATENCY_OPT = typer.Option(
+    0.0, "--sim-latency", min=0.0, help="sim: seconds from an order to its first fill."
+)
 SIM_CASH_OPT = typer.Option(
     1_000_000.0, "--sim-cash", min=0.0, help="sim: starting cash of the demo account (USD)."
 )
@@ -59,6 +62,7 @@ def _broker(
     sim_orders: int,
     sim_seed: int,
     sim_cash: float = 1_000_000.0,
+    sim_latency: float = 0.0,
 ) -> Broker:
     from engine.broker.factory import make_broker, resolve_target
 
@@ -72,7 +76,7 @@ def _broker(
         raise typer.Exit(int(ExitCode.USAGE)) from None
     return make_broker(
         target, cfg.pacing, sim_positions=sim_positions, sim_orders=sim_orders,
-        sim_seed=sim_seed, sim_cash=sim_cash,
+        sim_seed=sim_seed, sim_cash=sim_cash, sim_latency=sim_latency,
         reconnect_max_backoff=cfg.broker.reconnect_max_backoff,
     )  # fmt: skip
 
@@ -96,6 +100,7 @@ def probe_account(
     sim_orders: int = SIM_ORD_OPT,
     sim_seed: int = SIM_SEED_OPT,
     sim_cash: float = SIM_CASH_OPT,
+    sim_latency: float = SIM_LATENCY_OPT,
 ) -> int:
     """Read-only account probe (gate 6); writes ACCOUNT_CONFIG.json.
 
@@ -114,7 +119,7 @@ def probe_account(
     impl = _broker(
         cfg, kind=broker, host=host, port=port, client_id=client_id, account=account,
         readonly=True, sim_positions=sim_positions, sim_orders=sim_orders, sim_seed=sim_seed,
-        sim_cash=sim_cash,
+        sim_cash=sim_cash, sim_latency=sim_latency,
     )  # fmt: skip
     probed_at = datetime.now(UTC)
     outcome = asyncio.run(run_probe(read_only(impl), clock=SystemClock()))
@@ -224,7 +229,7 @@ def _emergency(
         cfg, kind=opts["broker"], host=opts["host"], port=opts["port"],
         client_id=opts["client_id"], account=opts["account"], readonly=False,
         sim_positions=opts["sim_positions"], sim_orders=opts["sim_orders"],
-        sim_seed=opts["sim_seed"], sim_cash=opts["sim_cash"],
+        sim_seed=opts["sim_seed"], sim_cash=opts["sim_cash"], sim_latency=opts["sim_latency"],
     )  # fmt: skip
 
     async def main() -> int:
@@ -257,6 +262,7 @@ def cancel_all(
     sim_orders: int = SIM_ORD_OPT,
     sim_seed: int = SIM_SEED_OPT,
     sim_cash: float = SIM_CASH_OPT,
+    sim_latency: float = SIM_LATENCY_OPT,
 ) -> int:
     """Cancel every open order (paced), then verify with the broker that none is left."""
     from engine.broker.clock import SystemClock
@@ -314,6 +320,7 @@ def flatten(
     sim_orders: int = SIM_ORD_OPT,
     sim_seed: int = SIM_SEED_OPT,
     sim_cash: float = SIM_CASH_OPT,
+    sim_latency: float = SIM_LATENCY_OPT,
 ) -> int:
     """Close every position with market orders (paced), then verify with the broker."""
     from engine.broker.clock import SystemClock
@@ -366,6 +373,7 @@ def rollback(
     sim_orders: int = SIM_ORD_OPT,
     sim_seed: int = SIM_SEED_OPT,
     sim_cash: float = SIM_CASH_OPT,
+    sim_latency: float = SIM_LATENCY_OPT,
 ) -> int:
     """Emergency procedure (SPEC §7): cancel all → detach (HALT flag) → flatten → verify flat.
 
@@ -407,7 +415,7 @@ def rollback(
 
 def _opts(scope: dict[str, Any]) -> dict[str, Any]:
     keys = ("broker", "host", "port", "client_id", "account", "yes", "confirm_live",
-            "sim_positions", "sim_orders", "sim_seed", "sim_cash")  # fmt: skip
+            "sim_positions", "sim_orders", "sim_seed", "sim_cash", "sim_latency")  # fmt: skip
     return {k: scope[k] for k in keys}
 
 

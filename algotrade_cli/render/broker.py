@@ -101,8 +101,10 @@ def rollback(report: dict[str, Any], artifact_path: str) -> None:
     colour = "green" if report["verdict"] == "FLAT" else "red"
     console.print(
         f"[{colour}]{report['verdict']}[/] in {report['total_seconds']:.2f}s "
-        f"(target {report['target_seconds']:.0f}s); {len(report['orders_cancelled'])} orders "
-        f"cancelled, {len(report['positions_closed'])} positions closed, "
+        f"(target {report['target_seconds']:.0f}s); "
+        f"{sum(1 for o in report['orders_cancelled'] if o['confirmed'])} orders cancelled, "
+        f"{sum(1 for p in report['positions_closed'] if p['quantity_after'] == 0)} of "
+        f"{len(report['positions_closed'])} positions closed, "
         f"{report['pacing_violations']} pacing violations"
     )
     console.print(f"wrote {artifact_path}")

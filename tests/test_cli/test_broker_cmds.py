@@ -148,3 +148,14 @@ def test_rollback_is_refused_on_live_without_confirmation(in_tmp_dir: Path) -> N
     result = run_cli("rollback", "--account", "U1111111", "--sim-positions", "1", "--yes")
     assert result.exit_code == 4
     assert not (in_tmp_dir / "prelive" / "ROLLBACK_REPORT.json").exists()
+
+
+def test_rollback_that_cannot_get_flat_in_time_exits_1_with_not_flat(in_tmp_dir: Path) -> None:
+    # Closing orders need 30 s to fill; the deadline is 1 s: the broker never reports flat.
+    result = run_cli(
+        "rollback", "--sim-positions", "2", "--sim-latency", "30", "--deadline", "1", "--yes"
+    )
+    assert result.exit_code == 1
+    report = read_artifact(in_tmp_dir / "prelive" / "ROLLBACK_REPORT.json", RollbackReport)
+    assert report.verdict == "NOT_FLAT" and report.remaining_positions == 2
+    assert "0 of 2 positions closed" in result.stdout.replace("\n", " ")
