@@ -6,6 +6,8 @@ import io
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from contracts import stream as stream_mod
 from contracts.stream import InvalidMessage, StreamSummary, validate_stream
@@ -196,3 +198,40 @@ def test_broken_arrays_keep_the_valid_prefix_and_say_why(data: bytes, needle: st
     summary, bad = run(data)
     assert summary.valid >= 1 and summary.invalid == 1
     assert needle in bad[0].result.errors[0].message
+
+
+_pieces = st.sampled_from(
+    [
+        *(line.encode() for line in LINES[:3]),
+        b"[",
+        b"]",
+        b",",
+        b"{",
+        b"}",
+        b"\n",
+        b"  ",
+        b'"',
+        b"\xff",
+        b"\xef\xbb\xbf",
+        b"NaN",
+        b"1e400",
+        b"null",
+        b'{"event_type": "bar_event"}',
+    ]
+)
+
+
+@pytest.mark.property
+@given(st.lists(_pieces | st.binary(max_size=8), max_size=12), st.sampled_from([1, 3, 64, 4096]))
+def test_validate_stream_never_raises_on_any_bytes(pieces: list[bytes], chunk: int) -> None:
+    data = b"".join(pieces)
+    saved = stream_mod.CHUNK_BYTES
+    stream_mod.CHUNK_BYTES = chunk
+    try:
+        summary, bad = run(data)
+    finally:
+        stream_mod.CHUNK_BYTES = saved
+    assert summary.total >= 1
+    assert summary.invalid == len(bad)
+    assert summary.valid + summary.invalid == summary.total
+    assert sum(v + i for v, i in summary.by_type.values()) == summary.total
