@@ -137,7 +137,7 @@ class GatewayStats:
 
 def ib_time(epoch: float) -> str:
     """``YYYYmmdd HH:MM:SS UTC`` as execDetails carries it."""
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y%m%d %H:%M:%S") + " UTC"
+    return time.strftime("%Y%m%d %H:%M:%S UTC", time.gmtime(epoch))
 
 
 def _money(x: float) -> str:
@@ -247,7 +247,7 @@ class GatewayCore:
     def place_order(self, peer: Peer, fields: Sequence[str]) -> None:
         """Handle placeOrder (3) from ``peer``: parse, apply faults, route to the exchange."""
         try:
-            parsed = parse_place_order(fields, peer.server_version)
+            parsed = parse_place_order(fields, peer.server_version, keep_fields=False)
         except OrderParseError as exc:
             order_id = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else -1
             peer.send(m.error(order_id, 320, f"Error reading request: {exc}", peer.server_version))
@@ -613,12 +613,14 @@ class GatewayCore:
         return m.position(self.config.account, inst.contract(), 0.0, 0.0)
 
     def _broadcast_position(self, symbol: str) -> None:
+        subscribers = [p for p in self.peers.values() if p.subs.positions]
+        if not subscribers:
+            return
         msg = self._position_message(symbol)
         if msg is None:
             return
-        for peer in list(self.peers.values()):
-            if peer.subs.positions:
-                peer.send(msg)
+        for peer in subscribers:
+            peer.send(msg)
 
     def account_values(self) -> list[tuple[str, str, str]]:
         """(key, value, currency) rows as reqAccountUpdates / accountSummary report them."""

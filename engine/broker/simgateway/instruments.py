@@ -9,6 +9,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 CONTRACT_FIELDS = 12
 CON_ID_BASE = 100_000
@@ -66,16 +67,21 @@ class Instrument:
 
     def contract(self, exchange: str = "SMART") -> ContractSpec:
         """The fully qualified contract (what contract details and positions report)."""
-        return ContractSpec(
-            con_id=self.con_id,
-            symbol=self.symbol,
-            sec_type="STK",
-            exchange=exchange,
-            primary_exchange=self.primary_exchange,
-            currency=self.currency,
-            local_symbol=self.symbol,
-            trading_class=self.symbol,
-        )
+        return _qualified(self, exchange)
+
+
+@lru_cache(maxsize=4096)
+def _qualified(inst: Instrument, exchange: str) -> ContractSpec:
+    return ContractSpec(
+        con_id=inst.con_id,
+        symbol=inst.symbol,
+        sec_type="STK",
+        exchange=exchange,
+        primary_exchange=inst.primary_exchange,
+        currency=inst.currency,
+        local_symbol=inst.symbol,
+        trading_class=inst.symbol,
+    )
 
 
 def stable_con_id(symbol: str) -> int:

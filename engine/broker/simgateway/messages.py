@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-from engine.broker.simgateway.framing import Field
+from engine.broker.simgateway.framing import Block, Field, block
 from engine.broker.simgateway.instruments import ContractSpec
 
 Msg = list[Field]
@@ -45,19 +46,26 @@ IN_REQ_COMPLETED_ORDERS = 99
 
 def _contract11(c: ContractSpec) -> Msg:
     """The 11-field contract block (no primaryExchange) of openOrder/execDetails/position."""
-    return [
-        c.con_id,
-        c.symbol,
-        c.sec_type,
-        c.last_trade_date,
-        c.strike,
-        c.right,
-        c.multiplier,
-        c.exchange,
-        c.currency,
-        c.local_symbol,
-        c.trading_class,
-    ]
+    return [_contract11_block(c)]
+
+
+@lru_cache(maxsize=4096)
+def _contract11_block(c: ContractSpec) -> Block:
+    return block(
+        [
+            c.con_id,
+            c.symbol,
+            c.sec_type,
+            c.last_trade_date,
+            c.strike,
+            c.right,
+            c.multiplier,
+            c.exchange,
+            c.currency,
+            c.local_symbol,
+            c.trading_class,
+        ]
+    )
 
 
 def server_hello(server_version: int, conn_time: str) -> Msg:
@@ -141,7 +149,7 @@ def account_summary_end(req_id: int) -> Msg:
     return [64, 1, req_id]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class OrderView:
     """What openOrder / orderStatus / completedOrder report about one order."""
 
@@ -195,11 +203,11 @@ class MarginState:
     warning_text: str = ""
 
 
-def _algo(o: OrderView) -> Msg:
-    fields: Msg = [o.algo_strategy]
-    if o.algo_strategy:
-        fields.append(len(o.algo_params))
-        for tag, value in o.algo_params:
+def _algo(strategy: str, params: tuple[tuple[str, str], ...]) -> Msg:
+    fields: Msg = [strategy]
+    if strategy:
+        fields.append(len(params))
+        for tag, value in params:
             fields += [tag, value]
     return fields
 
@@ -208,41 +216,133 @@ def _peg_bench(o: OrderView) -> Msg:
     return [0, False, 0.0, 0.0, ""] if o.order_type in {"PEG BENCH", "PEGBENCH"} else []
 
 
-def open_order(o: OrderView, server_version: int, margin: MarginState | None = None) -> Msg:
-    """openOrder (5), laid out as ``Decoder.openOrder`` reads it."""
-    m = margin or MarginState()
-    fields: Msg = [5, o.order_id, *_contract11(o.contract)]
+# Constant runs of openOrder fields, pre-encoded once (see ``framing.Block``).
+_OO_FA = block([False, 0.0, "", "", "", "", ""])  # hidden .. faPercentage
+_OO_MID_A = block(
+    [
+        "",
+        "",
+        "",
+        None,
+        "",
+        0,
+        "",
+        -1,
+        0,
+        None,
+        None,
+        None,
+        None,
+        None,
+        0,
+        False,
+        False,
+        False,
+        None,
+        0,
+        False,
+        False,
+        None,
+    ]
+)  # modelCode .. nbboPriceCap
+_OO_MID_B = block(
+    [
+        0,
+        None,
+        None,
+        "",
+        None,  # triggerMethod .. deltaNeutralAuxPrice
+        False,
+        None,
+        None,
+        None,
+        None,
+        None,
+        "",  # continuousUpdate .. comboLegsDescrip
+        0,
+        0,
+        0,  # comboLegs, orderComboLegs, smartComboRoutingParams
+        None,
+        None,
+        "",  # scaleInitLevelSize, scaleSubsLevelSize, scalePriceIncrement
+        "",  # hedgeType
+        False,
+        "",
+        "",
+        False,
+        0,
+    ]
+)  # optOutSmartRouting .. deltaNeutralContract present
+_OO_TAIL = block(
+    ["", None, None, None, None, None, None, 0, "", "", "", None, False, False, False, False]
+)  # adjustedOrderType .. usePriceMgmtAlgo
+_NO_MARGIN = block(["", "", "", "", "", "", "", "", "", None, None, None, "", ""])
+
+
+@lru_cache(maxsize=8192)
+def _open_order_head(
+    order_id: int,
+    contract: ContractSpec,
+    action: str,
+    total_quantity: float,
+    order_type: str,
+    lmt_price: float | None,
+    aux_price: float | None,
+    tif: str,
+    account: str,
+    order_ref: str,
+    client_id: int,
+    perm_id: int,
+    outside_rth: bool,
+    parent_id: int,
+    algo_strategy: str,
+    algo_params: tuple[tuple[str, str], ...],
+    server_version: int,
+) -> Block:
+    """Everything of openOrder before ``solicited``: constant for one order, so cached."""
+    fields: Msg = [5, order_id, *_contract11(contract)]
     fields += [
-        o.action, o.total_quantity, o.order_type, o.lmt_price, o.aux_price, o.tif,
-        "", o.account, "O", 0, o.order_ref, o.client_id, o.perm_id, o.outside_rth, False,
-        0.0, "", "", "", "", "",
+        action, total_quantity, order_type, lmt_price, aux_price, tif,
+        "", account, "O", 0, order_ref, client_id, perm_id, outside_rth, _OO_FA,
     ]  # fmt: skip
     if server_version < 177:
         fields.append("")  # faProfile
-    fields += [
-        "", "", "", None, "", 0, "", -1, 0, None, None, None, None, None, 0, False, False,
-        False, None, 0, False, False, None, o.parent_id, 0, None, None, "", None,
+    fields += [_OO_MID_A, parent_id, _OO_MID_B]
+    fields += _algo(algo_strategy, algo_params)
+    return block(fields)
+
+
+def open_order(o: OrderView, server_version: int, margin: MarginState | None = None) -> Msg:
+    """openOrder (5), laid out as ``Decoder.openOrder`` reads it."""
+    fields: Msg = [
+        _open_order_head(
+            o.order_id, o.contract, o.action, o.total_quantity, o.order_type, o.lmt_price,
+            o.aux_price, o.tif, o.account, o.order_ref, o.client_id, o.perm_id, o.outside_rth,
+            o.parent_id, o.algo_strategy, o.algo_params, server_version,
+        )
     ]  # fmt: skip
-    fields += [False, None, None, None, None, None, ""]  # continuousUpdate .. comboLegsDescrip
-    fields += [0, 0, 0]  # comboLegs, orderComboLegs, smartComboRoutingParams
-    fields += [None, None, ""]  # scaleInitLevelSize, scaleSubsLevelSize, scalePriceIncrement
-    fields += [""]  # hedgeType
-    fields += [False, "", "", False, 0]  # optOutSmartRouting .. deltaNeutralContract present
-    fields += _algo(o)
-    fields += [
-        False, o.what_if, o.status,
-        m.init_margin_before, m.maint_margin_before, m.equity_with_loan_before,
-        m.init_margin_change, m.maint_margin_change, m.equity_with_loan_change,
-        m.init_margin_after, m.maint_margin_after, m.equity_with_loan_after,
-        m.commission, m.min_commission, m.max_commission, m.commission_currency, m.warning_text,
-        False, False,
-    ]  # fmt: skip
+    fields += [False, o.what_if, o.status]
+    if margin is None:
+        fields.append(_NO_MARGIN)
+    else:
+        m = margin
+        fields += [
+            m.init_margin_before, m.maint_margin_before, m.equity_with_loan_before,
+            m.init_margin_change, m.maint_margin_change, m.equity_with_loan_change,
+            m.init_margin_after, m.maint_margin_after, m.equity_with_loan_after,
+            m.commission, m.min_commission, m.max_commission, m.commission_currency,
+            m.warning_text,
+        ]  # fmt: skip
+    fields += [False, False]  # randomizeSize, randomizePrice
     fields += _peg_bench(o)
-    fields += [0]  # conditions
-    fields += [
-        "", None, None, None, None, None, None, 0, "", "", "", None, False, False, False,
-        False,
-    ]  # fmt: skip
+    fields += _open_order_tail(server_version)
+    return fields
+
+
+@lru_cache(maxsize=64)
+def _open_order_tail(server_version: int) -> tuple[Field, ...]:
+    """conditions .. the version tail: constant, pre-encoded except the very last field."""
+    fields: Msg = [0, _OO_TAIL]  # conditions, adjustedOrderType .. usePriceMgmtAlgo
     if server_version >= 159:
         fields.append(None)  # duration
     if server_version >= 160:
@@ -251,7 +351,7 @@ def open_order(o: OrderView, server_version: int, margin: MarginState | None = N
         fields.append(False)  # autoCancelParent
     if server_version >= 170:
         fields += [None, None, None, None, None]
-    return fields
+    return (block(fields[:-1]), fields[-1])
 
 
 def open_order_end() -> Msg:
@@ -284,7 +384,7 @@ def completed_order(o: OrderView, server_version: int) -> Msg:
     fields += [None, None, ""]
     fields += [""]  # hedgeType
     fields += ["", "", False, 0]
-    fields += _algo(o)
+    fields += _algo(o.algo_strategy, o.algo_params)
     fields += [False, o.status, False, False]
     fields += _peg_bench(o)
     fields += [0]
@@ -301,7 +401,7 @@ def completed_orders_end() -> Msg:
     return [102]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ExecutionView:
     """One fill as execDetails reports it."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from engine.broker.simgateway.framing import UNSET_DOUBLE
 from engine.broker.simgateway.instruments import CONTRACT_FIELDS, ContractSpec
@@ -28,10 +29,18 @@ class OrderParseError(ValueError):
 class FieldReader:
     """Sequential reader over one message's fields that records every field by name."""
 
-    def __init__(self, fields: Sequence[str], start: int = 1, message: str = "message") -> None:
+    def __init__(
+        self,
+        fields: Sequence[str],
+        start: int = 1,
+        message: str = "message",
+        *,
+        record: bool = True,
+    ) -> None:
         self._fields = fields
         self._pos = start
         self._message = message
+        self._record = record
         self.named: dict[str, str] = {}
 
     def take(self, name: str) -> str:
@@ -43,14 +52,23 @@ class FieldReader:
             )
         value = self._fields[self._pos]
         self._pos += 1
-        self.named[name] = value
+        if self._record:
+            self.named[name] = value
         return value
 
     def take_many(self, names: Sequence[str]) -> list[str]:
-        return [self.take(n) for n in names]
+        end = self._pos + len(names)
+        if end > len(self._fields):
+            for name in names:  # raises naming the first missing field
+                self.take(name)
+        values = list(self._fields[self._pos : end])
+        if self._record:
+            self.named.update(zip(names, values, strict=True))
+        self._pos = end
+        return values
 
     def take_slice(self, name: str, count: int) -> list[str]:
-        return [self.take(f"{name}[{i}]") for i in range(count)]
+        return self.take_many(_slice_names(name, count))
 
     def finish(self) -> None:
         extra = len(self._fields) - self._pos
@@ -60,6 +78,11 @@ class FieldReader:
                 f"{list(self._fields[self._pos :])[:8]}; the client layout does not match this "
                 "server version"
             )
+
+
+@lru_cache(maxsize=256)
+def _slice_names(name: str, count: int) -> tuple[str, ...]:
+    return tuple(f"{name}[{i}]" for i in range(count))
 
 
 def _int(text: str, default: int = 0) -> int:
@@ -164,20 +187,30 @@ ORDER_TAIL = (
 )  # fmt: skip
 
 
-def parse_place_order(fields: Sequence[str], server_version: int) -> ParsedOrder:
+_HEAD = {name: i for i, name in enumerate(ORDER_HEAD)}
+_MID = {name: i for i, name in enumerate(ORDER_MID)}
+_SCALE = {name: i for i, name in enumerate(ORDER_SCALE_HEAD)}
+_MISC = {name: i for i, name in enumerate(ORDER_MISC)}
+_TAIL = {name: i for i, name in enumerate(ORDER_TAIL)}
+
+
+def parse_place_order(
+    fields: Sequence[str], server_version: int, *, keep_fields: bool = True
+) -> ParsedOrder:
     """Parse a placeOrder (msg 3) exactly as ``Client.placeOrder`` lays it out.
 
     Parameters
     ----------
     fields : the message's fields, ``fields[0] == "3"``.
     server_version : the negotiated version (decides the version-dependent tail).
+    keep_fields : record every field by name in ``ParsedOrder.fields`` (off on the hot path).
     """
     if not fields or fields[0] != "3":
         raise OrderParseError(f"not a placeOrder message: {list(fields[:2])}")
-    r = FieldReader(fields, 1, "placeOrder")
+    r = FieldReader(fields, 1, "placeOrder", record=keep_fields)
     order_id = _int(r.take("orderId"))
     contract = ContractSpec.from_fields(r.take_slice("contract", CONTRACT_FIELDS))
-    head = dict(zip(ORDER_HEAD, r.take_many(ORDER_HEAD), strict=True))
+    head = r.take_many(ORDER_HEAD)
     if contract.sec_type == "BAG":
         for i in range(_int(r.take("comboLegCount"))):
             r.take_slice(f"comboLeg{i}", 8)
@@ -188,11 +221,11 @@ def parse_place_order(fields: Sequence[str], server_version: int) -> ParsedOrder
     r.take_many(ORDER_FA)
     if server_version < 177:
         r.take("faProfile")
-    mid = dict(zip(ORDER_MID, r.take_many(ORDER_MID), strict=True))
-    if mid["deltaNeutralOrderType"]:
+    mid = r.take_many(ORDER_MID)
+    if mid[_MID["deltaNeutralOrderType"]]:
         r.take_many(ORDER_DELTA_NEUTRAL)
-    scale = dict(zip(ORDER_SCALE_HEAD, r.take_many(ORDER_SCALE_HEAD), strict=True))
-    increment = _float(scale["scalePriceIncrement"])
+    scale = r.take_many(ORDER_SCALE_HEAD)
+    increment = _float(scale[_SCALE["scalePriceIncrement"]])
     if increment is not None and 0 < increment < UNSET_DOUBLE:
         r.take_many(ORDER_SCALE_BODY)
     r.take_many(("scaleTable", "activeStartTime", "activeStopTime"))
@@ -207,8 +240,8 @@ def parse_place_order(fields: Sequence[str], server_version: int) -> ParsedOrder
         for i in range(_int(r.take("algoParamCount"))):
             tag, value = r.take_slice(f"algoParam{i}", 2)
             algo_params.append((tag, value))
-    misc = dict(zip(ORDER_MISC, r.take_many(ORDER_MISC), strict=True))
-    order_type = head["orderType"]
+    misc = r.take_many(ORDER_MISC)
+    order_type = head[_HEAD["orderType"]]
     if order_type in PEG_BENCH:
         r.take_many(ORDER_PEG_BENCH)
     n_conditions = _int(r.take("conditionCount"))
@@ -223,7 +256,7 @@ def parse_place_order(fields: Sequence[str], server_version: int) -> ParsedOrder
         r.take_slice(f"condition{i}", count)
     if n_conditions:
         r.take_many(("conditionsIgnoreRth", "conditionsCancelOrder"))
-    tail = dict(zip(ORDER_TAIL, r.take_many(ORDER_TAIL), strict=True))
+    tail = r.take_many(ORDER_TAIL)
     if server_version >= 158:
         r.take("duration")
     if server_version >= 160:
@@ -238,8 +271,8 @@ def parse_place_order(fields: Sequence[str], server_version: int) -> ParsedOrder
         if contract.exchange == "IBKRATS":
             r.take("minTradeQty")
         if order_type in PEG_BEST:
-            r.take_many(("minCompeteSize", "competeAgainstBestOffset"))
-            if r.named["competeAgainstBestOffset"] == "Infinite":
+            _, compete_offset = r.take_many(("minCompeteSize", "competeAgainstBestOffset"))
+            if compete_offset == "Infinite":
                 r.take_many(("midOffsetAtWhole", "midOffsetAtHalf"))
         elif order_type in PEG_MID:
             r.take_many(("midOffsetAtWhole", "midOffsetAtHalf"))
@@ -247,21 +280,21 @@ def parse_place_order(fields: Sequence[str], server_version: int) -> ParsedOrder
     return ParsedOrder(
         order_id=order_id,
         contract=contract,
-        action=head["action"],
-        total_quantity=float(head["totalQuantity"] or 0.0),
+        action=head[_HEAD["action"]],
+        total_quantity=float(head[_HEAD["totalQuantity"]] or 0.0),
         order_type=order_type,
-        lmt_price=_float(head["lmtPrice"]),
-        aux_price=_float(head["auxPrice"]),
-        tif=head["tif"],
-        account=head["account"],
-        order_ref=head["orderRef"],
-        transmit=_bool(head["transmit"]),
-        parent_id=_int(head["parentId"]),
-        outside_rth=_bool(head["outsideRth"]),
-        what_if=_bool(misc["whatIf"]),
+        lmt_price=_float(head[_HEAD["lmtPrice"]]),
+        aux_price=_float(head[_HEAD["auxPrice"]]),
+        tif=head[_HEAD["tif"]],
+        account=head[_HEAD["account"]],
+        order_ref=head[_HEAD["orderRef"]],
+        transmit=_bool(head[_HEAD["transmit"]]),
+        parent_id=_int(head[_HEAD["parentId"]]),
+        outside_rth=_bool(head[_HEAD["outsideRth"]]),
+        what_if=_bool(misc[_MISC["whatIf"]]),
         algo_strategy=algo_strategy,
         algo_params=tuple(algo_params),
-        cash_qty=_float(tail["cashQty"]),
+        cash_qty=_float(tail[_TAIL["cashQty"]]),
         conditions=n_conditions,
         fields=r.named,
     )

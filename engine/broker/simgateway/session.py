@@ -67,6 +67,7 @@ class ClientSession(asyncio.Protocol):
         self._greeting = bytearray()
         self._frames = FrameDecoder()
         self._transport: asyncio.Transport | None = None
+        self._batch: list[bytes] | None = None
         self._handlers: dict[int, Callable[[list[str]], None]] = {
             m.IN_REQ_MKT_DATA: self._req_mkt_data,
             m.IN_CANCEL_MKT_DATA: self._cancel_mkt_data,
@@ -120,8 +121,16 @@ class ClientSession(asyncio.Protocol):
     def send(self, msg: m.Msg) -> None:
         if self._transport is None or self.phase == "closed":
             return
-        self._transport.write(encode_frame(msg))
         self.messages_out += 1
+        if self._batch is not None:
+            self._batch.append(encode_frame(msg))
+        else:
+            self._transport.write(encode_frame(msg))
+
+    def _flush(self) -> None:
+        batch, self._batch = self._batch, None
+        if batch and self._transport is not None and not self._transport.is_closing():
+            self._transport.write(b"".join(batch))
 
     def send_end(self, name: str, msg: m.Msg) -> None:
         if self.core.faults.take_withheld(name):
@@ -134,6 +143,7 @@ class ClientSession(asyncio.Protocol):
             return
         log.info("closing client %s (%s): %s", self.client_id, self.peer, reason)
         was_ready = self.phase == "ready"
+        self._flush()  # what was sent before the close still goes out, as TWS would
         self.phase = "closed"
         if was_ready:
             self.core.detach(self)
@@ -142,6 +152,14 @@ class ClientSession(asyncio.Protocol):
 
     # ------------------------------------------------------------------ input
     def data_received(self, data: bytes) -> None:
+        # Replies to one read go out in one write (one syscall, one TCP segment when small).
+        self._batch = []
+        try:
+            self._receive(data)
+        finally:
+            self._flush()
+
+    def _receive(self, data: bytes) -> None:
         try:
             if self.phase == "greeting":
                 self._greeting += data
@@ -237,6 +255,7 @@ class ClientSession(asyncio.Protocol):
                     self.server_version,
                 )
             )
+            self._flush()
             self.phase = "closed"
             if self._transport is not None:
                 self._transport.close()
