@@ -139,7 +139,7 @@ def _run(
         overrides["market.n_assets"] = count
     cfg = cfg.with_overrides(overrides)
 
-    panel, source, data_warnings = _load(cfg, data)
+    panel, source, data_warnings, truth = _load(cfg, data)
     panel = _select(panel, count if data is not None else None, symbols)
     panel = panel.between(cfg.backtest.start, cfg.backtest.end)
     need = cfg.backtest.warmup_days + 3
@@ -173,6 +173,7 @@ def _run(
         seed=cfg.market.seed if data is None else None,
         lookahead_ok=lookahead_ok,
         runtime=time.perf_counter() - started,
+        truth=truth,
     )
     summary = _summary(report, result, paths)
     if json_out:
@@ -199,7 +200,8 @@ def _parse_universe(universe: str | None) -> tuple[int | None, tuple[str, ...] |
     return None, symbols
 
 
-def _load(cfg: AppConfig, data: Path | None) -> tuple[MarketPanel, str, tuple[str, ...]]:
+def _load(cfg: AppConfig, data: Path | None) -> tuple[MarketPanel, str, tuple[str, ...], Any]:
+    """The panel, its source, loader warnings, and the true regimes (a Series; synthetic only)."""
     if data is not None:
         from engine.data.loaders import DataError, load_panel
 
@@ -207,7 +209,7 @@ def _load(cfg: AppConfig, data: Path | None) -> tuple[MarketPanel, str, tuple[st
             loaded = load_panel(data)
         except DataError as exc:
             raise InputError(str(exc)) from None
-        return loaded.panel, str(data), tuple(loaded.warnings)
+        return loaded.panel, str(data), tuple(loaded.warnings), None
     from engine.data.assets import AssetsError, load_assets
     from engine.data.synthetic import SyntheticMarket
 
@@ -215,7 +217,12 @@ def _load(cfg: AppConfig, data: Path | None) -> tuple[MarketPanel, str, tuple[st
         assets = load_assets(cfg.paths.assets)
     except AssetsError as exc:
         raise InputError(str(exc)) from None
-    return SyntheticMarket(cfg.market, assets).daily_panel(), "synthetic", ()
+    import pandas as pd
+
+    market = SyntheticMarket(cfg.market, assets)
+    panel = market.daily_panel()
+    truth = pd.Series(market.regime_path(), index=panel.dates)
+    return panel, "synthetic", (), truth
 
 
 def _select(panel: MarketPanel, count: int | None, symbols: tuple[str, ...] | None) -> MarketPanel:
@@ -258,6 +265,7 @@ def _write_outputs(
     seed: int | None,
     lookahead_ok: bool | None,
     runtime: float,
+    truth: Any = None,
 ) -> tuple[BacktestReport, dict[str, Path]]:
     from artifacts.io import atomic_write_bytes, atomic_write_text, write_artifact
     from engine.backtest.chart import render_chart
@@ -291,6 +299,7 @@ def _write_outputs(
         lookahead_ok=lookahead_ok,
         runtime=runtime,
         outputs=outputs,
+        truth=truth,
     )
     report_path = out_dir / REPORT_NAME
     write_artifact(report_path, report)
@@ -328,6 +337,7 @@ def _report(
     lookahead_ok: bool | None,
     runtime: float,
     outputs: list[Any],
+    truth: Any = None,
 ) -> BacktestReport:
     from datetime import UTC, datetime
 
@@ -340,6 +350,7 @@ def _report(
         DroppedSignal,
         FailedSolve,
         QualitySummary,
+        RegimeSummary,
         SignalSummary,
         SignalTimeSeries,
     )
@@ -427,6 +438,22 @@ def _report(
         )
     if result.skipped_trades:
         warnings.append(f"{result.skipped_trades} trade(s) skipped: symbol not tradable that day")
+    import numpy as np
+
+    regime = None
+    regime_info = result.regime_summary()
+    if regime_info is not None and result.regime_states is not None:
+        accuracy = None
+        if truth is not None and result.first_decision is not None:
+            after = np.asarray(panel.dates >= result.first_decision)
+            true_states = truth.reindex(panel.dates).to_numpy()[after]
+            accuracy = float((result.regime_states[after] == true_states).mean())
+        regime = RegimeSummary(
+            states=regime_info["states"],
+            days_in_state=regime_info["days_in_state"],
+            transitions=regime_info["transitions"],
+            accuracy_vs_truth=accuracy,
+        )
     return BacktestReport(
         generated_at=datetime.now(UTC),
         tool_version=__version__,
@@ -457,6 +484,7 @@ def _report(
         quality=QualitySummary(
             symbol_days_untradable=result.untradable_symbol_days, warnings=data_warnings
         ),
+        regime=regime,
         lookahead_checked=lookahead_ok,
         outputs=tuple(outputs),
         runtime_seconds=runtime,
@@ -489,6 +517,13 @@ def _summary(
         if halt is None
         else f"HALTED {halt.at.date()} ({halt.message})",
         "kill_switch_events": len(report.kill_switch_events),
+        "regime": None
+        if report.regime is None
+        else {
+            "days_in_state": dict(report.regime.days_in_state),
+            "transitions": report.regime.transitions,
+            "accuracy_vs_truth": report.regime.accuracy_vs_truth,
+        },
         "rebalances": report.period.rebalances,
         "optimizer_seconds": round(result.optimizer_seconds, 3),
         "runtime_seconds": round(report.runtime_seconds or 0.0, 3),

@@ -64,6 +64,13 @@ def render_summary(summary: dict[str, Any]) -> None:
         ("Failed solves", str(summary["failed_solves"])),
         ("Kill switch", summary["kill_switch"]),
     ]
+    regime = summary.get("regime")
+    if regime is not None:
+        days = regime["days_in_state"]
+        text = " / ".join(f"{k} {v}" for k, v in days.items()) + " days"
+        if regime["accuracy_vs_truth"] is not None:
+            text += f" (vs truth {regime['accuracy_vs_truth']:.0%})"
+        rows.append(("Regimes", text))
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)

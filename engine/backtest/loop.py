@@ -11,7 +11,8 @@ Timeline of one bar ``t`` (daily bars, integer share holdings, cash account):
 3. **Kill switches** on PnL since inception, drawdown from peak and the online PSR (armed after
    ``kill_switch.psr_min_obs`` returns). A halt latches (in-memory store): the book is flattened at
    the next execution and no further decisions are taken.
-4. **Decide** on rebalance dates (last trading day of the week/month, or daily): signals →
+4. **Decide** on rebalance dates, under the gross/net limits of the day (the causally filtered
+   regime's when ``regime.enabled``, else the static ``portfolio`` limits) (last trading day of the week/month, or daily): signals →
    ensemble → Grinold μ (see :mod:`engine.backtest.alpha`) → Ledoit–Wolf Σ over
    ``portfolio.cov_window`` returns → optimiser under the limits of the day → target weights. A
    symbol that cannot be traded today is frozen at its current weight. A failed solve falls back
@@ -120,7 +121,8 @@ def run_backtest(
     progress : callable, optional
         Called as ``progress(done, total)`` after each rebalance date.
     limits_provider : callable, optional
-        ``(gross, net)`` per row — the regime hook; default ``portfolio.gross_lim/net_lim``.
+        ``(gross, net)`` per row. Default: the causal regime filter's limits
+        (:mod:`engine.risk.regime`) when ``regime.enabled``, else ``portfolio.gross_lim/net_lim``.
     alpha_model : callable, optional
         ``(panel, SignalsConfig) -> AlphaSignals``; default the six-signal IC ensemble.
     """
@@ -131,6 +133,14 @@ def run_backtest(
     if t_len < 3:
         raise ValueError(f"the panel has {t_len} rows; a backtest needs at least 3 trading days")
     opt = optimizer if optimizer is not None else make_optimizer(pf.optimizer, pf)
+    regime_states: np.ndarray | None = None
+    if limits_provider is None and config.regime.enabled:
+        # SPEC §2.4: the causally filtered regime sets gross/net; static limits otherwise.
+        from engine.risk.regime import detect_regimes, regime_limits
+
+        path = detect_regimes(panel, config.regime)
+        limits_provider = regime_limits(path, config.regime)
+        regime_states = np.asarray(path.states)
     alpha: AlphaSignals = (alpha_model or ensemble_alpha)(panel, config.signals)
 
     open_ = panel.get("open")
@@ -333,4 +343,5 @@ def run_backtest(
         optimizer_seconds=opt_seconds,
         warnings=tuple(warnings),
         first_decision=panel.dates[first_decision] if first_decision is not None else None,
+        regime_states=regime_states,
     )

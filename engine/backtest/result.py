@@ -119,6 +119,22 @@ class BacktestResult:
     optimizer_seconds: float
     warnings: tuple[str, ...] = ()
     first_decision: pd.Timestamp | None = None
+    regime_states: np.ndarray | None = None  # (T,) 0 calm, 1 normal, 2 storm; None = static
+
+    def regime_summary(self) -> dict[str, object] | None:
+        """Days per regime and transitions from the first decision on (None without regimes)."""
+        if self.regime_states is None:
+            return None
+        names = ("calm", "normal", "storm")
+        start = 0
+        if self.first_decision is not None:
+            start = int(self.daily.index.searchsorted(self.first_decision))
+        live = self.regime_states[start:]
+        return {
+            "states": names,
+            "days_in_state": {name: int(np.sum(live == i)) for i, name in enumerate(names)},
+            "transitions": int(np.sum(live[1:] != live[:-1])),
+        }
 
     @property
     def strategy_returns(self) -> pd.Series:

@@ -36,6 +36,7 @@ def _config(**overrides: object) -> AppConfig:
         "costs.commission_per_share": 0.0,
         "costs.half_spread_bps": 0.0,
         "costs.impact_coef": 0.0,
+        "regime.enabled": False,
     }
     base.update(overrides)
     return AppConfig().with_overrides(base)
@@ -190,9 +191,40 @@ def test_costs_are_charged_and_add_up() -> None:
     scores = np.random.default_rng(3).normal(size=(60, 3))
     vol = np.full((60, 3), 1e6)
     cfg = AppConfig().with_overrides(
-        {"backtest.warmup_days": 25, "backtest.rebalance": "daily", "portfolio.cov_window": 20}
+        {
+            "backtest.warmup_days": 25,
+            "backtest.rebalance": "daily",
+            "portfolio.cov_window": 20,
+            "regime.enabled": False,
+        }
     )
     res = run_backtest(_panel(close, volume=vol), cfg, alpha_model=_fixed_alpha(scores))
     c = res.costs
     assert c.commission > 0 and c.spread > 0 and c.impact > 0
     assert res.daily["costs"].sum() == pytest.approx(c.total)
+
+
+@pytest.mark.integration
+def test_regime_filter_sets_the_limits_by_default() -> None:
+    from engine.config import SyntheticMarketConfig
+    from engine.data.synthetic import SyntheticMarket
+
+    panel = SyntheticMarket(SyntheticMarketConfig(years=2.0, n_assets=8)).daily_panel()
+    cfg = AppConfig().with_overrides({"backtest.rebalance": "monthly"})
+    res = run_backtest(panel, cfg, alpha_model=_fixed_alpha(np.zeros((panel.T, panel.N))))
+    assert res.regime_states is not None and len(res.regime_states) == panel.T
+    decided = res.daily["gross_limit"].dropna()
+    allowed = {cfg.regime.calm.gross, cfg.regime.normal.gross, cfg.regime.storm.gross}
+    assert set(decided.unique()) <= allowed
+    summary = res.regime_summary()
+    assert summary is not None
+    assert sum(summary["days_in_state"].values()) == panel.T - panel.dates.get_loc(
+        res.first_decision
+    )  # type: ignore[union-attr, arg-type]
+    static = run_backtest(
+        panel,
+        cfg.with_overrides({"regime.enabled": False}),
+        alpha_model=_fixed_alpha(np.zeros((panel.T, panel.N))),
+    )
+    assert static.regime_states is None
+    assert set(static.daily["gross_limit"].dropna().unique()) == {cfg.portfolio.gross_lim}
