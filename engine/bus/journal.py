@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 JournalKind = Literal["sqlite", "segments", "none"]
 SyncMode = Literal["normal", "full"]
@@ -30,9 +30,12 @@ SyncMode = Literal["normal", "full"]
 Headers = tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class JournalRecord:
-    """One message as stored: the raw JSON ``value`` is kept byte for byte."""
+class JournalRecord(NamedTuple):
+    """One message as stored: the raw JSON ``value`` is kept byte for byte.
+
+    A named tuple rather than a dataclass: one is built per published message and per record
+    recovered, and a tuple is several times cheaper to create.
+    """
 
     topic: str
     partition: int

@@ -77,24 +77,6 @@ def encode_commit(group: str, topic: str, partition: int, offset: int) -> bytes:
     return _FRAME.pack(len(payload), zlib.crc32(payload)) + payload
 
 
-def _decode_record(payload: memoryview) -> JournalRecord:
-    _, partition, offset, ts, topic_len, key_len, headers_len = _RECORD.unpack_from(payload)
-    pos = _RECORD.size
-    topic = bytes(payload[pos : pos + topic_len]).decode()
-    pos += topic_len
-    key: str | None = None
-    if key_len >= 0:
-        key = bytes(payload[pos : pos + key_len]).decode()
-        pos += key_len
-    headers: tuple[tuple[str, str], ...] = ()
-    if headers_len:
-        headers = tuple(
-            (str(k), str(v)) for k, v in json.loads(bytes(payload[pos : pos + headers_len]))
-        )
-        pos += headers_len
-    return JournalRecord(topic, partition, offset, ts, key, bytes(payload[pos:]), headers)
-
-
 class SegmentJournal:
     """Append-only segment files; see the module docstring for the format and guarantees."""
 
@@ -126,7 +108,7 @@ class SegmentJournal:
         notes: list[str] = []
         segments = self._segments()
         for i, seg in enumerate(segments):
-            data = memoryview(seg.read_bytes())
+            data = seg.read_bytes()
             good = self._scan(data, records, offsets)
             if good < len(data):
                 if i != len(segments) - 1:
@@ -148,31 +130,52 @@ class SegmentJournal:
         return RecoveryReport(records, offsets, torn, tuple(notes))
 
     @staticmethod
-    def _scan(data: memoryview, records: list[JournalRecord], offsets: dict[OffsetKey, int]) -> int:
-        """Decode frames into ``records``/``offsets``; return the byte position of the good end."""
+    def _scan(data: bytes, records: list[JournalRecord], offsets: dict[OffsetKey, int]) -> int:
+        """Decode frames into ``records``/``offsets``; return the byte position of the good end.
+
+        Hot loop of a restart (a million records per few seconds): strings that repeat (topics,
+        keys) are decoded once and shared.
+        """
         pos, end = 0, len(data)
+        view = memoryview(data)
         header = _FRAME.size
+        rec_size = _RECORD.size
+        unpack_frame, unpack_record = _FRAME.unpack_from, _RECORD.unpack_from
         crc32 = zlib.crc32
+        strings: dict[bytes, str] = {}
+        append = records.append
         while pos + header <= end:
-            length, crc = _FRAME.unpack_from(data, pos)
+            length, crc = unpack_frame(data, pos)
             start = pos + header
-            if length == 0 or start + length > end:
+            stop = start + length
+            if length == 0 or stop > end or crc32(view[start:stop]) != crc:
                 break
-            payload = data[start : start + length]
-            if crc32(payload) != crc:
-                break
-            kind = payload[0]
+            kind = data[start]
             if kind == _KIND_RECORD:
-                records.append(_decode_record(payload))
+                _, partition, offset, ts, t_len, k_len, h_len = unpack_record(data, start)
+                p = start + rec_size
+                raw = data[p : p + t_len]
+                topic = strings.get(raw) or strings.setdefault(raw, raw.decode())
+                p += t_len
+                key: str | None = None
+                if k_len >= 0:
+                    raw = data[p : p + k_len]
+                    key = strings.get(raw) or strings.setdefault(raw, raw.decode())
+                    p += k_len
+                headers: tuple[tuple[str, str], ...] = ()
+                if h_len:
+                    headers = tuple((str(k), str(v)) for k, v in json.loads(data[p : p + h_len]))
+                    p += h_len
+                append(JournalRecord(topic, partition, offset, ts, key, data[p:stop], headers))
             elif kind == _KIND_COMMIT:
-                _, partition, offset, g_len, t_len = _COMMIT.unpack_from(payload)
-                p = _COMMIT.size
-                group = bytes(payload[p : p + g_len]).decode()
-                topic = bytes(payload[p + g_len : p + g_len + t_len]).decode()
+                _, partition, offset, g_len, t_len = _COMMIT.unpack_from(data, start)
+                p = start + _COMMIT.size
+                group = data[p : p + g_len].decode()
+                topic = data[p + g_len : p + g_len + t_len].decode()
                 offsets[(group, topic, partition)] = offset
             else:
                 break
-            pos = start + length
+            pos = stop
         return pos
 
     # -- writing --------------------------------------------------------------------------------
