@@ -331,10 +331,12 @@ class IBBroker:
 
     async def open_orders(self) -> list[OpenOrder]:
         await self._send()
+        # Only the broker's answer counts: ib_async's local trades of other clients' orders are
+        # never updated after a global cancel, so they must not be merged in.
         trades = await self._request(self.ib.reqAllOpenOrdersAsync())
         seen: set[int] = set()
         out = []
-        for t in [*trades, *self.ib.openTrades()]:
+        for t in trades:
             key = t.order.permId or id(t)
             if key in seen or t.isDone():
                 continue

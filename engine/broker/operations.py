@@ -206,7 +206,9 @@ async def cancel_all_orders(
         if per_order:
             for order in found:
                 results.append(await broker.cancel(order.order_id))
-        elif found:
+        if found and (not per_order or any(not r.accepted for r in results)):
+            # Orders this connection cannot cancel one by one (placed by another client id,
+            # or refused): IB's global cancel reaches every order of the account.
             await broker.cancel_all()
             used_global = True
         remaining, ok = await poll_until(
