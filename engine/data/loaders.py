@@ -56,7 +56,7 @@ def load_panel(path: Path | str) -> LoadedData:
         raise DataError(f"data file {file} does not exist; check the path given to --data")
     if suffix == ".csv":
         try:
-            frame = pd.read_csv(file, dtype=str, keep_default_na=False, skipinitialspace=True)
+            frame = _read_csv(file)
         except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
             raise DataError(f"{file} is not a readable CSV file: {exc}") from exc
         first_row = 2
@@ -71,6 +71,24 @@ def load_panel(path: Path | str) -> LoadedData:
     else:
         raise DataError(f"{file}: unsupported file type {suffix!r}; use .csv or .parquet")
     return frame_to_panel(frame, source=str(file), first_row=first_row, unit=unit)
+
+
+_NA_TOKENS = ["", "nan", "NaN", "NA", "null", "NULL"]
+
+
+def _read_csv(file: Path) -> pd.DataFrame:
+    """Keys as text; value columns parsed by pandas' C parser (a column with a bad token stays
+    text and is checked cell by cell later, so the error can name the row)."""
+    header = pd.read_csv(file, nrows=0, skipinitialspace=True)
+    names = [str(c) for c in header.columns]
+    keys = {c for c in names if c.strip().lower() in KEY_COLUMNS}
+    return pd.read_csv(
+        file,
+        dtype={c: str for c in keys},
+        keep_default_na=False,
+        na_values={c: _NA_TOKENS for c in names if c not in keys},
+        skipinitialspace=True,
+    )
 
 
 def frame_to_panel(
@@ -215,8 +233,12 @@ def frame_to_panel(
 
 
 def _parse_dates(column: pd.Series, where: Callable[[int], str]) -> pd.DatetimeIndex:
-    text = column.astype(str).str.strip()
-    parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+    if pd.api.types.is_datetime64_any_dtype(column):
+        parsed = pd.Series(pd.DatetimeIndex(column))
+    else:
+        text = column.astype(str).str.strip()
+        # ISO only: 01/02/2024 is January in one country and February in another
+        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
     bad = np.flatnonzero(parsed.isna().to_numpy())
     if len(bad):
         i = int(bad[0])

@@ -103,3 +103,11 @@ def test_entirely_empty_optional_column_is_ignored(tmp_path: Path) -> None:
     loaded = load_panel(path)
     assert not loaded.panel.has("sentiment")
     assert "column sentiment is entirely empty: ignored" in loaded.warnings
+
+
+@pytest.mark.parametrize("value", ["01/02/2024", "2024-01-02 15:30:00"])
+def test_ambiguous_or_timed_dates_are_rejected(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text(f"date,symbol,close\n2024-01-01,A,1.0\n{value},A,1.1\n")
+    with pytest.raises(DataError, match=r"line 3, column 'date'"):
+        load_panel(path)
