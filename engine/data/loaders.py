@@ -142,6 +142,8 @@ def frame_to_panel(
     for col in ALL_FIELDS:
         if col in frame.columns:
             numeric[col] = _parse_numbers(frame[col], col, where)
+    if not np.isfinite(numeric["close"]).any():
+        raise DataError(f"{source}: column 'close' has no values; fill in the closing prices")
     for col in PRICE_COLUMNS:
         if col in numeric:
             bad = np.flatnonzero(numeric[col] <= 0)

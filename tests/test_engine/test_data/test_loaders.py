@@ -23,6 +23,7 @@ NEGATIVE = {
     "missing_close_column.csv": r"missing column\(s\) \['close'\]",
     "partial_ohlc.csv": r"has \['open'\] but not \['high', 'low'\]",
     "negative_volume.csv": r"line 3, column 'volume': value -5.0 is negative",
+    "empty_close.csv": r"column 'close' has no values",
 }
 
 
