@@ -43,3 +43,50 @@ def test_live_emergency_needs_confirmation(tmp_path: Path) -> None:
               "prelive_dir": tmp_path}  # fmt: skip
     assert not check_live_guard(live_confirmed=False, **kwargs).allowed  # type: ignore[arg-type]
     assert check_live_guard(live_confirmed=True, **kwargs).allowed  # type: ignore[arg-type]
+
+
+def _write_go(prelive: Path, pinned: Path, decision: str = "GO") -> None:
+    from artifacts.io import sha256_file, write_artifact
+    from artifacts.models.base import ArtifactRef, Evidence, tool_version, utc_now
+    from artifacts.models.gate_common import GateHeader
+    from artifacts.models.go_live_decision import (
+        CapitalStage,
+        DrillEvidence,
+        GateSummary,
+        GoLiveDecision,
+        SignoffCheck,
+    )
+
+    h = "a" * 64
+    ref = ArtifactRef(name=pinned.name, path=pinned.name, sha256=sha256_file(pinned),
+                      bytes=pinned.stat().st_size)  # fmt: skip
+    model = GoLiveDecision(
+        generated_at=utc_now(), tool_version=tool_version(), decision=decision,
+        reasons=("all gates passed",),
+        gate=GateHeader(number=8, name="go-live", verdict="PASS", config_hash=h,
+                        evidence=(Evidence(condition="all", measured=True, passed=True),)),
+        gates=tuple(GateSummary(number=n, name=f"gate {n}", verdict="PASS",
+                                artifacts=(ref,) if n == 6 else (), unchanged=True)
+                    for n in range(1, 8)),
+        rollback_drill=DrillEvidence(kind="rollback", ran=True, passed=True),
+        kill_switch_drill=DrillEvidence(kind="kill_switch", ran=True, passed=True),
+        signoffs=tuple(SignoffCheck(role=r, name="A. Person", signed_at=utc_now(), valid=True)
+                       for r in ("risk_officer", "cto", "lead_trader")),
+        capital_stage=CapitalStage(name="pilot", capital_fraction=0.1, capital=10_000.0,
+                                   max_position=2_500.0, weeks=1),
+        config_hash=h,
+    )  # fmt: skip
+    write_artifact(prelive / "GO_LIVE_DECISION_GATE.md", model)
+
+
+def test_valid_go_allows_live_orders_until_a_pinned_artifact_changes(tmp_path: Path) -> None:
+    pinned = tmp_path / "ACCOUNT_CONFIG.json"
+    pinned.write_text('{"pinned": true}\n')
+    _write_go(tmp_path, pinned)
+    kwargs = {"trading_mode": "live", "command": "paper-session", "emergency": False,
+              "live_confirmed": False, "prelive_dir": tmp_path}  # fmt: skip
+    allowed = check_live_guard(**kwargs)  # type: ignore[arg-type]
+    assert allowed.allowed and allowed.go is not None and allowed.go.stage == "pilot"
+    pinned.write_text('{"pinned": false}\n')  # the artifact the GO covered has changed
+    refused = check_live_guard(**kwargs)  # type: ignore[arg-type]
+    assert not refused.allowed and "changed" in refused.reason
