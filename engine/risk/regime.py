@@ -25,7 +25,7 @@ data never changes any earlier row. Before the first fit the regime is Normal.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -481,14 +481,26 @@ def limits_for(state: int, cfg: RegimeConfig) -> tuple[float, float]:
     return limits.gross, limits.net
 
 
-def detect_regimes(panel: Any, cfg: RegimeConfig, **filter_options: Any) -> RegimePath:
+def detect_regimes(
+    panel: Any,
+    cfg: RegimeConfig,
+    *,
+    features: Sequence[str] = FEATURE_NAMES,
+    **filter_options: Any,
+) -> RegimePath:
     """Features of ``panel`` (a MarketPanel or a (T, N) close array) → causal regime path.
 
-    ``filter_options`` go to :class:`RegimeFilter` (``covariance``, ``min_fit_obs``, ``seed``…);
-    refit dates are the panel's dates when it has them.
+    ``features`` selects which of :data:`FEATURE_NAMES` the HMM sees (all three by default;
+    ``("log_volatility",)`` gives a volatility-only model). ``filter_options`` go to
+    :class:`RegimeFilter` (``covariance``, ``min_fit_obs``, ``seed``…); refit dates are the
+    panel's dates when it has them.
     """
-    features = regime_features(panel)
-    return RegimeFilter(cfg, **filter_options).run(features, getattr(panel, "dates", None))
+    unknown = [f for f in features if f not in FEATURE_NAMES]
+    if unknown or not features:
+        raise ValueError(f"features={list(features)}: choose from {list(FEATURE_NAMES)}")
+    columns = [FEATURE_NAMES.index(f) for f in features]
+    matrix = regime_features(panel)[:, columns]
+    return RegimeFilter(cfg, **filter_options).run(matrix, getattr(panel, "dates", None))
 
 
 def regime_limits(

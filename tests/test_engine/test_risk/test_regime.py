@@ -220,3 +220,14 @@ def test_limits_provider_offset_aligns_a_later_slice() -> None:
     provider = regime_limits(path, RegimeConfig(), offset=2)
     assert provider(0) == (1.0, 0.4)
     assert provider(1) == (2.5, 1.0)
+
+
+@pytest.mark.unit
+def test_feature_selection_is_checked() -> None:
+    from engine.risk.regime import detect_regimes
+
+    close = 100 * np.cumprod(1 + np.random.default_rng(1).normal(0, 0.01, (300, 5)), axis=0)
+    path = detect_regimes(close, FAST, features=("log_volatility",), min_fit_obs=100)
+    assert path.first_fit is not None
+    with pytest.raises(ValueError, match="choose from"):
+        detect_regimes(close, FAST, features=("vix",))
