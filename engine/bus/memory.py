@@ -218,7 +218,7 @@ class MemoryBus:
         self._rr[topic] = counter + 1
         p = partition_for(key, len(logs), counter)
         log = logs[p]
-        ts = (self.clock() - _EPOCH) // _US
+        ts = round(self.clock().timestamp() * 1_000_000)  # exact to the µs before 2100
         rec = JournalRecord(topic, p, len(log), ts, key, raw, headers)
         log.append(rec)
         if self.journal is not None:
