@@ -151,16 +151,14 @@ def _percentile(values: Sequence[float], q: float) -> float:
     return ordered[k]
 
 
-def _echo_round_trips(port: int, frames: Sequence[bytes]) -> list[float]:
+def _echo_round_trips(client: RawClient, frames: Sequence[bytes]) -> list[float]:
     """The same client loop against an echo server that answers with the recorded reply."""
-    client = RawClient(port)
     times = []
     for frame in frames:
         t0 = time.perf_counter()
         client.sock.sendall(frame)
         _read_until_filled(client)
         times.append(time.perf_counter() - t0)
-    client.close()
     return times
 
 
@@ -243,18 +241,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         fast_port, paced_port, echo_port = parent.recv()
         frames = _order_frames(n_orders + 50)
-        _, reply = _order_round_trips_cont(fast_port, frames, 0, 50)  # warm-up
+        gw_client = RawClient(fast_port)
+        gw_client.handshake(client_id=1)
+        _, reply = _order_round_trips(gw_client, frames[:50])  # warm-up; records the reply
         reply_bytes = len(reply)
         parent.send(reply)
         parent.recv()
-        # interleave halves so drift on a shared machine hits both sides alike
-        half = n_orders // 2
-        echo_a = _echo_round_trips(echo_port, frames[50 : 50 + half])
-        gw_a, _ = _order_round_trips_cont(fast_port, frames, 50, half)
-        echo_b = _echo_round_trips(echo_port, frames[50 + half : 50 + n_orders])
-        gw_b, _ = _order_round_trips_cont(fast_port, frames, 50 + half, n_orders - half)
-        gateway = gw_a + gw_b
-        echo = echo_a + echo_b
+        echo_client = RawClient(echo_port)
+        _echo_round_trips(echo_client, frames[:50])  # warm-up
+        # alternate chunks so load drift on a shared machine hits both sides alike
+        gateway: list[float] = []
+        echo: list[float] = []
+        chunk_ratios: list[float] = []
+        chunk = max(10, n_orders // 10)
+        for start in range(50, 50 + n_orders, chunk):
+            part = frames[start : min(start + chunk, 50 + n_orders)]
+            e = _echo_round_trips(echo_client, part)
+            g, _ = _order_round_trips(gw_client, part)
+            echo += e
+            gateway += g
+            chunk_ratios.append(statistics.median(g) / statistics.median(e))
+        gw_client.close()
+        echo_client.close()
         connect = asyncio.run(_connect_times(paced_port, n_connect))
         connect_loaded = asyncio.run(_connect_times(fast_port, 1))[0]
         sustained = asyncio.run(_sustained(paced_port, sustain))
@@ -296,6 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "echo_round_trip_us": {"p50": p50_echo, "p99": p99_echo, "n": len(echo)},
         "frame_bytes": {"request": len(frames[0]), "reply_to_filled": reply_bytes},
         "ratio_p50": ratio,
+        "chunk_ratios": chunk_ratios,
         "target_ratio": TARGET_RATIO,
         "sustained": sustained,
         "server": server_stats,
@@ -307,23 +316,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0 if ok else 1
 
 
-def _order_round_trips_cont(
-    port: int, frames: Sequence[bytes], offset: int, count: int
-) -> tuple[list[float], bytes]:
-    """Seconds from send to orderStatus Filled for orders ``offset+1 .. offset+count`` (fresh
-    connection), and the framed bytes of the last reply up to and including Filled."""
-    client = RawClient(port)
-    client.handshake(client_id=2 + offset)
+def _order_round_trips(client: RawClient, frames: Sequence[bytes]) -> tuple[list[float], bytes]:
+    """Seconds from send to orderStatus Filled per order frame, and the framed bytes of the last
+    reply up to and including Filled."""
     times: list[float] = []
     reply = b""
-    for i in range(offset + 1, offset + count + 1):
+    for frame in frames:
         t0 = time.perf_counter()
-        client.sock.sendall(frames[i - 1])
+        client.sock.sendall(frame)
         reply = _read_until_filled(client)
         times.append(time.perf_counter() - t0)
         while client.next_fields()[0] != "59":  # drain the commission report, untimed
             pass
-    client.close()
     return times, reply
 
 

@@ -58,19 +58,27 @@ class Block(str):
 
 
 def block(values: Iterable[Field]) -> Block:
-    return Block("\0".join(map(field_text, values)))
+    return Block("\0".join(_texts(values)))
 
 
 def encode_payload(fields: Iterable[Field]) -> bytes:
     """Join fields into one message body, every field terminated by ``\0``."""
-    # Inline fast paths for plain str and int (most fields); everything else via field_text.
-    parts = [
-        v
+    parts = _texts(fields)
+    return ("\0".join(parts) + "\0").encode() if parts else b""
+
+
+def _texts(fields: Iterable[Field]) -> list[str]:
+    """``field_text`` of every field, with inline fast paths for plain str and int."""
+    return [
+        v  # type: ignore[misc]
         if (t := type(v)) is str
+        else ""
+        if v is None
+        else ("1" if v else "0")
+        if t is bool
         else (str(v) if t is int and v != UNSET_INTEGER else field_text(v))
         for v in fields
     ]
-    return ("\0".join(parts) + "\0").encode() if parts else b""  # type: ignore[arg-type]
 
 
 def encode_frame(fields: Iterable[Field]) -> bytes:
