@@ -211,7 +211,8 @@ class HRPOptimizer:
     HRP ignores ``mu``. The unit-sum HRP portfolio is scaled by the largest factor that keeps
     every limit: gross, net (HRP is long-only, so net = gross of the HRP part), box (per-asset
     upper bounds) and the variance cap. The regime's limits therefore act by scaling. Assets
-    frozen by ``limits.lower == limits.upper`` keep that weight; HRP runs on the others.
+    frozen by ``limits.lower == limits.upper`` keep that weight; assets without a positive,
+    finite variance get 0; HRP runs on the others.
     """
 
     linkage: HRPLinkage = "paper"
@@ -235,7 +236,10 @@ class HRPOptimizer:
         if limits.lower is not None and limits.upper is not None:
             frozen = np.asarray(limits.lower == limits.upper)
             fixed = np.where(frozen, limits.lower, 0.0)
-        free = np.flatnonzero(~frozen)
+        # Assets without a usable variance (or with NaN covariances) hold nothing; HRP runs on
+        # the rest rather than failing the whole rebalance.
+        usable = (np.diag(cov) > 0) & np.all(np.isfinite(cov), axis=1)
+        free = np.flatnonzero(~frozen & usable)
         direction = np.zeros(n)
         try:
             if free.size:
@@ -244,9 +248,10 @@ class HRPOptimizer:
                 )
         except ValueError as exc:
             return self._failed(prev_weights, n, f"HRP could not run: {exc}", started)
-        scale = _max_scale(direction, fixed, cov, limits)
+        finite_cov = np.where(np.isfinite(cov), cov, 0.0)  # excluded assets hold 0 anyway
+        scale = _max_scale(direction, fixed, finite_cov, limits)
         weights = fixed + scale * direction
-        residuals = constraint_residuals(weights, cov, limits)
+        residuals = constraint_residuals(weights, finite_cov, limits)
         worst = max(residuals.values(), default=0.0)
         if worst > _TOLERANCE:
             breached = ", ".join(k for k, v in residuals.items() if v > _TOLERANCE)
@@ -261,7 +266,7 @@ class HRPOptimizer:
             weights=weights,
             ok=True,
             status="optimal",
-            objective=float(weights @ cov @ weights),
+            objective=float(weights @ finite_cov @ weights),
             residuals=residuals,
             solve_seconds=time.perf_counter() - started,
             message=f"HRP ({self.linkage} linkage) scaled by {scale:.4g}",

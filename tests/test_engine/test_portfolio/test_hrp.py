@@ -239,3 +239,15 @@ def test_optimizer_always_satisfies_every_limit(
     w = alloc.weights
     slack = [gross - w.sum(), net - w.sum(), box - w.max(), lim.variance_cap - w @ cov @ w]
     assert min(abs(x) for x in [*slack[:3], slack[3] / lim.variance_cap]) < 1e-9
+
+
+@pytest.mark.unit
+def test_assets_without_variance_get_nothing() -> None:
+    cov = np.cov(factor_returns(10, 5), rowvar=False)
+    cov[2, :] = cov[:, 2] = 0.0
+    cov[4, :] = cov[:, 4] = np.nan
+    alloc = HRPOptimizer().allocate(np.zeros(5), cov, None, limits(net=1.0, box=1.0))
+    assert alloc.ok
+    assert alloc.weights[2] == 0.0 and alloc.weights[4] == 0.0
+    keep = [0, 1, 3]
+    np.testing.assert_allclose(alloc.weights[keep], hrp_weights(cov[np.ix_(keep, keep)]))
