@@ -166,6 +166,13 @@ class MemoryBus:
         for topic in self._waiters:
             self._wake(topic)
 
+    def _require_open(self, what: str) -> None:
+        if self._closed:
+            raise RuntimeError(f"{what}: the bus is closed")
+        if self.journal is not None:  # the journal must be recovered before offsets are known
+            raise RuntimeError(f"{what}: call `await bus.start()` first (it recovers the journal)")
+        self._started = True  # a bus without a journal has nothing to recover
+
     async def __aenter__(self) -> MemoryBus:
         await self.start()
         return self
@@ -200,8 +207,8 @@ class MemoryBus:
     ) -> PublishResult:
         """:meth:`publish` without the coroutine (the embedded bus never waits to publish)."""
         codec.check_topic(topic)
-        if self._closed:
-            raise RuntimeError(f"publish to {topic!r} after the bus was closed")
+        if self._closed or not self._started:
+            self._require_open(f"publish to {topic!r}")
         raw = codec.encode(message)
         if isinstance(raw, ValidationResult):
             return self._dead_letter(topic, repr(message).encode(), raw, key, "publish", None)
@@ -338,6 +345,8 @@ class MemoryBus:
         consumer per group and topic); offsets are committed per (group, topic, partition).
         """
         codec.check_topic(topic)
+        if not self._started:
+            self._require_open(f"subscribe to {topic!r}")
         return MemoryConsumer(self, topic, group)
 
     def committed(self, group: str, topic: str, partition: int = 0) -> int:

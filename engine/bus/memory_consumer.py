@@ -21,6 +21,7 @@ class MemoryConsumer:
         self.group = group
         n = len(bus._logs[topic])
         self._positions = [bus.committed(group, topic, p) for p in range(n)]
+        self._delivered = list(self._positions)
         self._dead: list[set[int]] = [set() for _ in range(n)]
         self._next_partition = 0
         self._closed = False
@@ -41,6 +42,7 @@ class MemoryConsumer:
                 f"seek: offset {offset} is outside 0..{end} of {self.topic}[{partition}]"
             )
         self._positions[partition] = offset
+        self._delivered[partition] = offset
 
     def _fetch(self, max_messages: int) -> tuple[list[Record], bool]:
         """Read up to ``max_messages`` valid records; the bool says whether anything was read."""
@@ -89,6 +91,11 @@ class MemoryConsumer:
 
     async def poll(self, max_messages: int = 500, timeout: float | None = 1.0) -> list[Record]:
         """Up to ``max_messages`` valid records; waits up to ``timeout`` s (None = forever)."""
+        out = await self._poll(max_messages, timeout)
+        self._delivered = list(self._positions)
+        return out
+
+    async def _poll(self, max_messages: int, timeout: float | None) -> list[Record]:
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         while True:
@@ -109,16 +116,19 @@ class MemoryConsumer:
 
     async def _iterate(self) -> AsyncIterator[Record]:
         while not (self._closed or self.bus.closed):
-            for record in await self.poll(500, None):
+            for record in await self._poll(500, None):
+                # commit() without arguments covers what was handed out, not the whole batch
+                self._delivered[record.partition] = record.offset + 1
                 yield record
 
     async def commit(self, offsets: Mapping[int, int] | None = None) -> None:
-        """Commit ``{partition: next offset}`` (default: everything delivered so far).
+        """Commit ``{partition: next offset}`` (default: everything delivered so far — every
+        record returned by :meth:`poll`, or yielded by the iterator).
 
         Dead-lettered records right after a committed offset are committed past as well.
         """
         if offsets is None:
-            offsets = dict(enumerate(self._positions))
+            offsets = dict(enumerate(self._delivered))
         extended: dict[int, int] = {}
         for p, o in offsets.items():
             dead = self._dead[p] if 0 <= p < len(self._dead) else set()

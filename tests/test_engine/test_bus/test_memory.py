@@ -258,3 +258,36 @@ def test_a_journal_write_error_never_loses_records_or_breaks_publish(tmp_path: P
         await bus.close()
 
     run(scenario())
+
+
+@pytest.mark.unit
+def test_a_journaled_bus_must_be_started_and_a_closed_one_refuses(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        bus = MemoryBus(open_journal("segments", tmp_path))
+        with pytest.raises(RuntimeError, match="start"):
+            await bus.publish("market_events", bar("AAPL", 0))
+        with pytest.raises(RuntimeError, match="start"):
+            bus.subscribe("market_events", "g")
+        await bus.start()
+        assert (await bus.publish("market_events", bar("AAPL", 0))).ok
+        await bus.close()
+        with pytest.raises(RuntimeError, match="closed"):
+            await bus.publish("market_events", bar("AAPL", 1))
+
+    run(scenario())
+
+
+@pytest.mark.unit
+def test_commit_while_iterating_covers_only_what_was_handed_out() -> None:
+    async def scenario() -> int:
+        async with MemoryBus() as bus:
+            for i in range(10):
+                await bus.publish("market_events", bar("AAPL", i))
+            consumer = bus.subscribe("market_events", "g")
+            async for record in consumer:
+                if record.offset == 3:
+                    await consumer.commit()
+                    break
+            return consumer.committed(0)
+
+    assert run(scenario()) == 4  # not 10: records 4..9 were fetched but never handed out
