@@ -238,7 +238,9 @@ class HRPOptimizer:
             fixed = np.where(frozen, limits.lower, 0.0)
         # Assets without a usable variance (or with NaN covariances) hold nothing; HRP runs on
         # the rest rather than failing the whole rebalance.
-        usable = (np.diag(cov) > 0) & np.all(np.isfinite(cov), axis=1)
+        diag = np.diag(cov)
+        usable = np.isfinite(diag) & (diag > 0)
+        usable[usable] = np.all(np.isfinite(cov[np.ix_(usable, usable)]), axis=1)
         free = np.flatnonzero(~frozen & usable)
         direction = np.zeros(n)
         try:
