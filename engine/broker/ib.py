@@ -268,9 +268,23 @@ class IBBroker:
 
     async def _reconcile(self) -> ReconcileReport:
         """Read open orders and executions from the broker and fold them into the ledger."""
+        before = self.ledger.sequence
         orders = await self.open_orders()
         executions = await self.executions()
-        report = self.ledger.reconcile(orders, executions)
+        report = self.ledger.reconcile(orders, executions, placed_before=before)
+        # Finished orders of earlier sessions (reqCompletedOrders at connect): their intent ids
+        # are known too, so re-sending one of them is recognised as a duplicate.
+        for t in self.ib.trades():
+            ref = t.order.orderRef
+            if not ref or ref in self.ledger or not t.isDone():
+                continue
+            if t.log and t.log[-1].errorCode and not classify(t.log[-1].errorCode).ends_order:
+                continue  # a local cancellation ib_async made up; not the broker's word
+            st = t.orderStatus
+            self.ledger.record(
+                ref, str(t.order.orderId), t.contract.symbol, round(t.order.totalQuantity),
+                map_status(st.status, st.filled, st.remaining),
+            )  # fmt: skip
         self.last_reconcile = report
         return report
 

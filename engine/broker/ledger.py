@@ -28,6 +28,7 @@ class LedgerEntry:
     filled_quantity: int = 0
     exec_ids: set[str] = field(default_factory=set)
     reject_reason: str | None = None
+    sequence: int = 0
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class IntentLedger:
         self._entries: dict[str, LedgerEntry] = {}
         self._by_order: dict[str, str] = {}
         self._exec_ids: set[str] = set()
+        self._sequence = 0
 
     def __contains__(self, intent_id: object) -> bool:
         return intent_id in self._entries
@@ -63,6 +65,11 @@ class IntentLedger:
     def by_order(self, order_id: str) -> LedgerEntry | None:
         intent = self._by_order.get(order_id)
         return self._entries.get(intent) if intent else None
+
+    @property
+    def sequence(self) -> int:
+        """How many intents were recorded so far; take it *before* reading the broker's state."""
+        return self._sequence
 
     def entries(self) -> list[LedgerEntry]:
         return list(self._entries.values())
@@ -122,7 +129,11 @@ class IntentLedger:
         return exec_id in self._exec_ids
 
     def reconcile(
-        self, open_orders: Iterable[OpenOrder], executions: Iterable[Execution]
+        self,
+        open_orders: Iterable[OpenOrder],
+        executions: Iterable[Execution],
+        *,
+        placed_before: int | None = None,
     ) -> ReconcileReport:
         """Make the ledger agree with the broker.
 
@@ -158,6 +169,8 @@ class IntentLedger:
                 recovered.append(execution.exec_id)
         for entry in self._entries.values():
             if entry.status in FINAL_ORDER_STATUSES or entry.order_id in open_ids:
+                continue
+            if placed_before is not None and entry.sequence >= placed_before:
                 continue
             if entry.filled_quantity >= entry.quantity:
                 entry.status = "FILLED"

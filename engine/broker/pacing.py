@@ -2,8 +2,10 @@
 
 IBKR accepts at most 50 API messages per second per connection; above that TWS sends error 100 and
 drops the connection. :class:`PacingLimiter` keeps us below the limit with headroom (45/s by
-default, ``burst`` 1): in any closed window of one second at most ``burst + rate`` messages leave
-(46 with the defaults). Share ONE limiter between everything that talks to the same connection.
+default, ``burst`` 1): in any closed window of one second at most ``floor(burst + rate)`` messages
+leave (46 with the defaults). A GCRA schedule spaces the messages ``1/rate`` apart; a sliding-window
+check keeps the bound even when the event loop wakes a sleeper late. Share ONE limiter between
+everything that talks to the same connection.
 
 :func:`call_with_retry` retries a transient failure with exponential backoff, and every attempt
 takes a token, so retries are paced too.
@@ -12,6 +14,7 @@ takes a token, so retries are paced too.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -77,6 +80,8 @@ class PacingLimiter:
         self.enabled = enabled
         self.clock: Clock = clock or SystemClock()
         self._tat = self.clock.now()  # theoretical arrival time of the next message (GCRA)
+        self.window_cap = int(burst + rate + 1e-9)
+        self._recent: deque[float] = deque(maxlen=self.window_cap)
         self._lock = asyncio.Lock()
         self.acquired = 0
         self.waited_seconds = 0.0
@@ -104,9 +109,21 @@ class PacingLimiter:
             if allowed > now:
                 self.waited_seconds += allowed - now
                 await self.clock.sleep(allowed - now)
+            # Hard guarantee, whatever the wake-up jitter: a departure may not make any closed
+            # one-second window carry more than ``window_cap`` messages. After a late wake-up
+            # the GCRA schedule alone could let two messages leave at the same instant.
+            recent = self._recent
+            if len(recent) == self.window_cap:
+                earliest = recent[0] + 1.0 + 1e-6
+                now = self.clock.now()
+                if now < earliest:
+                    self.waited_seconds += earliest - now
+                    await self.clock.sleep(earliest - now)
             self._tat = tat + interval
             self.acquired += 1
-            return max(self.clock.now(), allowed)
+            departed = self.clock.now()
+            recent.append(departed)
+            return departed
 
 
 async def call_with_retry(

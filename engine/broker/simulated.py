@@ -29,6 +29,7 @@ from engine.broker.ledger import IntentLedger, ReconcileReport
 from engine.broker.pacing import PacingLimiter, PacingViolation
 from engine.broker.protocol import BrokerKind
 from engine.broker.sim_exchange import (
+    FINAL_STATUSES,
     ExchangeEvent,
     Fill,
     MessageRateMonitor,
@@ -120,9 +121,13 @@ class SimulatedBroker:
         self._connected = True
         self._ready = False
         self.monitor.reset_window()
+        before = self.ledger.sequence
         orders = await self.open_orders()
         executions = await self.executions()
-        self.last_reconcile = self.ledger.reconcile(orders, executions)
+        self.last_reconcile = self.ledger.reconcile(orders, executions, placed_before=before)
+        for o in self.exchange.orders():  # finished orders of earlier sessions: known intents
+            if o.order_ref and o.order_ref not in self.ledger and o.status in FINAL_STATUSES:
+                self.ledger.record(o.order_ref, str(o.order_id), o.symbol, o.quantity, o.status)
         self._ready = True
         self._emit(BrokerEvent("connection", self._wall(), code=None, message="connected"))
         if self._pump is None or self._pump.done():

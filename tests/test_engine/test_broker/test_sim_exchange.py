@@ -170,9 +170,11 @@ def test_round_trips_at_a_constant_mid_cost_exactly_spread_and_commissions(
     for side, qty in trades:
         now += 1.0
         ex.place(OrderSpec("AAA", side, qty), now)  # type: ignore[arg-type]
+        ex.advance(now + 0.5)  # every participation slice of that order is done
     for pos in ex.positions():
         now += 1.0
         ex.place(OrderSpec("AAA", "SELL" if pos.quantity > 0 else "BUY", abs(pos.quantity)), now)
+        ex.advance(now + 0.5)
     acct = ex.account()
     assert ex.positions() == [] and ex.open_orders() == []
     assert acct.cash == pytest.approx(10_000_000.0 + acct.realized_pnl - acct.commissions_paid)
