@@ -239,9 +239,9 @@ class HRPOptimizer:
         # Assets without a usable variance (or with NaN covariances) hold nothing; HRP runs on
         # the rest rather than failing the whole rebalance.
         diag = np.diag(cov)
-        usable = np.isfinite(diag) & (diag > 0)
+        usable = ~frozen & np.isfinite(diag) & (diag > 0)
         usable[usable] = np.all(np.isfinite(cov[np.ix_(usable, usable)]), axis=1)
-        free = np.flatnonzero(~frozen & usable)
+        free = np.flatnonzero(usable)
         direction = np.zeros(n)
         try:
             if free.size:

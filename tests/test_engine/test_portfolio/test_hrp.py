@@ -251,3 +251,15 @@ def test_assets_without_variance_get_nothing() -> None:
     assert alloc.weights[2] == 0.0 and alloc.weights[4] == 0.0
     keep = [0, 1, 3]
     np.testing.assert_allclose(alloc.weights[keep], hrp_weights(cov[np.ix_(keep, keep)]))
+
+
+@pytest.mark.unit
+def test_a_frozen_asset_without_covariances_does_not_block_the_others() -> None:
+    cov = np.cov(factor_returns(11, 4), rowvar=False)
+    cov[0, :] = cov[:, 0] = np.nan
+    lower = np.array([0.0, -1.0, -1.0, -1.0])
+    upper = np.array([0.0, 1.0, 1.0, 1.0])
+    lim = Limits(gross=2.0, net=1.0, box=1.0, vol_target=10.0, lower=lower, upper=upper)
+    alloc = HRPOptimizer().allocate(np.zeros(4), cov, None, lim)
+    assert alloc.ok
+    np.testing.assert_allclose(alloc.weights[1:], hrp_weights(cov[1:, 1:]))
