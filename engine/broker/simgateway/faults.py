@@ -48,9 +48,10 @@ class GatewayFaults:
     reject_orders : reject the next N orders with error 201.
     reject_reason : the reason text of those rejects.
     stall_acks : the next N orders get no ack and stay PendingSubmit until ``release_stalled``.
-    connectivity_loss : (lost seconds, restore code 1101/1102) sequences to play, see
-        ``SimGateway.connectivity_blip``; used by the CLI's periodic ``blip``.
-    blip_every : seconds between CLI-armed connectivity blips (0 = none).
+    blip_seconds : how long each CLI-armed connectivity loss (1100) lasts.
+    blip_restore_code : 1101 (data lost) or 1102 (data maintained) at the end of a blip.
+    blip_every : seconds between CLI-armed connectivity blips (0 = none); from Python call
+        ``SimGateway.connectivity_blip`` directly.
     """
 
     drop_before_order: int = 0

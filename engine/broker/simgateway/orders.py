@@ -102,15 +102,6 @@ def _bool(text: str) -> bool:
     return bool(int(text)) if text else False
 
 
-def _tag_values(text: str) -> tuple[tuple[str, str], ...]:
-    pairs = []
-    for item in text.split(";"):
-        if item:
-            tag, _, value = item.partition("=")
-            pairs.append((tag, value))
-    return tuple(pairs)
-
-
 @dataclass(frozen=True)
 class ParsedOrder:
     """The parts of a placeOrder the gateway acts on; ``fields`` keeps every named wire field."""
@@ -314,8 +305,3 @@ def parse_cancel_order(fields: Sequence[str], server_version: int) -> CancelRequ
     manual = r.take("manualCancelOrderTime") if server_version >= 169 else ""
     r.finish()
     return CancelRequest(order_id, manual)
-
-
-def misc_options(parsed: ParsedOrder) -> tuple[tuple[str, str], ...]:
-    """The order's ``orderMiscOptions`` as (tag, value) pairs."""
-    return _tag_values(parsed.fields.get("orderMiscOptions", ""))

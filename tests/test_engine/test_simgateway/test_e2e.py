@@ -7,7 +7,7 @@ import logging
 import struct
 
 import pytest
-from ib_async import IB, Contract, ExecutionFilter, LimitOrder, MarketOrder, Stock
+from ib_async import IB, Contract, ExecutionFilter, LimitOrder, MarketOrder, Order, Stock
 
 from engine.broker.simgateway import SimGateway
 from engine.broker.simgateway.framing import FrameDecoder, encode_frame, prefix, split_fields
@@ -274,5 +274,56 @@ def test_garbage_is_not_a_client() -> None:
             assert await asyncio.wait_for(reader.read(), 2) == b""
             writer.close()
             assert struct.calcsize(">I") == 4
+
+    run(scenario())
+
+
+def test_partial_fills_latency_and_completed_orders() -> None:
+    async def scenario() -> None:
+        async with SimGateway(quiet_config(latency_ms=30)) as gw:
+            ib = await connect(gw.port)
+            [aapl] = await ib.qualifyContractsAsync(Stock("AAPL", "SMART", "USD"))
+            gw.set_price("AAPL", 50.0)  # keep 6,000 shares inside the buying power
+            # 6,000 shares against 10,000 at the touch with 25 % participation: 2,500 a slice
+            trade = ib.placeOrder(aapl, MarketOrder("BUY", 6000))
+            await wait_until(lambda: trade.orderStatus.status == "Submitted")
+            assert trade.fills == []  # 30 ms latency: acknowledged first, filled later
+            await wait_until(lambda: trade.orderStatus.status == "Filled", timeout=5)
+            assert [f.execution.shares for f in trade.fills] == [2500, 2500, 1000]
+            assert [f.execution.cumQty for f in trade.fills] == [2500, 5000, 6000]
+            assert len({f.execution.execId for f in trade.fills}) == 3
+            await wait_until(lambda: all(f.commissionReport.execId for f in trade.fills))
+            done = await ib.reqCompletedOrdersAsync(apiOnly=True)
+            assert [(t.order.permId, t.orderStatus.status) for t in done] == [
+                (trade.order.permId, "Filled")
+            ]
+            ib.disconnect()
+
+    run(scenario())
+
+
+def test_order_errors_unknown_contract_unsupported_type_and_modification() -> None:
+    async def scenario() -> None:
+        async with SimGateway(quiet_config(admit_unknown_symbols=False)) as gw:
+            ib = await connect(gw.port)
+            codes: list[tuple[int, int]] = []
+            ib.errorEvent += lambda req_id, code, msg, contract: codes.append((req_id, code))
+            [aapl] = await ib.qualifyContractsAsync(Stock("AAPL", "SMART", "USD"))
+            unknown = ib.placeOrder(Stock("NOPE", "SMART", "USD"), MarketOrder("BUY", 1))
+            trail = ib.placeOrder(aapl, Order(action="BUY", totalQuantity=1, orderType="TRAIL"))
+            mid = gw.core.exchange.last_price("AAPL")
+            live = ib.placeOrder(aapl, LimitOrder("BUY", 1, round(mid * 0.98, 2)))
+            await wait_until(lambda: live.orderStatus.status == "Submitted")
+            live.order.lmtPrice = round(mid * 0.97, 2)
+            ib.placeOrder(aapl, live.order)  # a modification
+            await wait_until(lambda: (live.order.orderId, 105) in codes)
+            assert (unknown.order.orderId, 200) in codes
+            assert (trail.order.orderId, 201) in codes
+            assert [o.limit_price for o in gw.core.exchange.open_orders()] == [round(mid * 0.98, 2)]
+            before = ib.client._reqIdSeq
+            ib.client.reqIds(1)
+            await wait_until(lambda: ib.client._reqIdSeq >= before)
+            assert gw.core.next_order_id() > live.order.orderId
+            ib.disconnect()
 
     run(scenario())
