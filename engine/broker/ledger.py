@@ -84,8 +84,10 @@ class IntentLedger:
         reject_reason: str | None = None,
     ) -> LedgerEntry:
         entry = LedgerEntry(
-            intent_id, order_id, symbol, quantity, status, reject_reason=reject_reason
-        )
+            intent_id, order_id, symbol, quantity, status, reject_reason=reject_reason,
+            sequence=self._sequence,
+        )  # fmt: skip
+        self._sequence += 1
         self._entries[intent_id] = entry
         self._by_order[order_id] = intent_id
         return entry

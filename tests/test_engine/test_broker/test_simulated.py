@@ -119,3 +119,38 @@ def test_both_brokers_implement_the_protocols() -> None:
         assert isinstance(broker, Broker) and isinstance(broker, ReadOnlyBroker)
     view = read_only(sim)
     assert isinstance(view, ReadOnlyBroker) and not isinstance(view, Broker)
+
+
+def test_reconciliation_never_closes_an_order_placed_while_it_ran() -> None:
+    ledger = IntentLedger()
+    ledger.record("old", "1", "AAA", 10)
+    before = ledger.sequence  # taken before the broker's state is read
+    ledger.record("new", "2", "AAA", 10)  # placed while the read was in flight
+    report = ledger.reconcile([], [], placed_before=before)
+    assert report.closed == ("old",)
+    assert ledger.get("new").status == "SUBMITTED"  # type: ignore[union-attr]
+
+
+def test_finished_intents_of_an_earlier_session_are_duplicates() -> None:
+    async def main() -> None:
+        exchange = sim_market()
+        clock = VirtualClock()
+        first = SimulatedBroker(exchange, clock=clock, client_id=3)
+        await first.connect()
+        filled = intent("AAA", "BUY", 5)
+        cancelled = intent("AAA", "BUY", 5, "LIMIT", limit_price=97.0)
+        await first.place(filled)
+        handle = await first.place(cancelled)
+        assert (await first.cancel(handle.order_id)).accepted
+        clock.advance(1.0)  # past the 50 ms latency: the market order fills
+        await first.settle()
+        await first.close()
+        second = SimulatedBroker(exchange, clock=clock, client_id=3)  # a restart, empty ledger
+        await second.connect()
+        again = [await second.place(filled), await second.place(cancelled)]
+        assert [h.duplicate for h in again] == [True, True]
+        assert [h.status for h in again] == ["FILLED", "CANCELED"]
+        assert second.order_messages_sent == 0
+        await second.close()
+
+    asyncio.run(main())
