@@ -81,6 +81,24 @@ def _broker(
     )  # fmt: skip
 
 
+def _notices(raw: list[tuple[int, str]]) -> tuple[Any, ...]:
+    """Broker messages seen during the probe, classified by the IB error table."""
+    from artifacts.models.account_config import BrokerNotice
+    from engine.broker.ib_errors import classify
+
+    out = []
+    for code, message in raw[:50]:
+        severity = classify(code).severity
+        out.append(
+            BrokerNotice(
+                code=code,
+                message=message,
+                severity="error" if severity == "critical" else severity,
+            )
+        )
+    return tuple(out)
+
+
 def _json_wanted(ctx: typer.Context, flag: bool) -> bool:
     return flag or get_state(ctx).json_output
 
@@ -109,7 +127,7 @@ def probe_account(
     1 connected otherwise, 3 broker unreachable.
     """
     from artifacts.io import write_artifact
-    from artifacts.models.account_config import AccountConfig, BrokerNotice
+    from artifacts.models.account_config import AccountConfig
     from artifacts.models.base import mask_account_id, tool_version, utc_now
     from engine.broker.clock import SystemClock
     from engine.broker.operations import probe_account as run_probe
@@ -149,9 +167,7 @@ def probe_account(
         open_orders_count=outcome.open_orders_count,
         probed_at=probed_at,
         probe_seconds=max(0.0, outcome.seconds),
-        notices=tuple(
-            BrokerNotice(code=code, message=msg, severity="info") for code, msg in outcome.notices
-        ),
+        notices=_notices(getattr(impl, "notices", [])),
         failure=None if outcome.connected else (outcome.failure or "not connected"),
     )
     target_dir = out or cfg.paths.prelive

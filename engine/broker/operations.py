@@ -418,7 +418,6 @@ class ProbeOutcome:
     open_orders_count: int | None
     seconds: float
     failure: str | None = None
-    notices: tuple[tuple[int | None, str], ...] = ()
 
 
 async def probe_account(view: ReadOnlyBroker, *, clock: Clock) -> ProbeOutcome:

@@ -4,6 +4,7 @@ gateway running as a separate process (``algotrade sim-gateway``), orders placed
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import subprocess
 import sys
@@ -72,6 +73,11 @@ def test_rollback_over_ib_ends_flat(gateway_port: int, in_tmp_dir: Path) -> None
     probe = run_cli("probe-account", "--broker", "ib", "--port", str(gateway_port),
                     "--client-id", "8", "--json")  # fmt: skip
     assert probe.exit_code == 0, probe.stderr
+    payload = json.loads(probe.stdout)
+    assert payload["trading_mode"] == "paper" and payload["server_version"]
+    farm = [n for n in payload["notices"] if n["code"] in (2104, 2106, 2158)]
+    assert farm and all(n["severity"] == "info" for n in farm)
+    assert payload["open_orders_count"] == 2 and payload["positions_count"] == 2
     result = run_cli(
         "rollback", "--broker", "ib", "--port", str(gateway_port), "--client-id", "9", "--yes",
         "--deadline", "20",
