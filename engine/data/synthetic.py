@@ -363,8 +363,8 @@ def _generate(
 
     log_ret = factor + edge
     split = rs["split"].standard_normal((T, N))
+    # the gap carries no edge: the planted edge lands in the session (open → close)
     overnight = 0.3 * factor + np.sqrt(0.21) * daily_sd * split
-    intraday = log_ret - overnight
 
     # --- prices -----------------------------------------------------------------------------
     log_close = np.log(price0)[None, :] + np.cumsum(log_ret, axis=0)
@@ -378,7 +378,6 @@ def _generate(
     high = np.maximum(open_, close) * np.exp(up)
     low = np.minimum(open_, close) * np.exp(-dn)
     close, open_, high, low = (np.maximum(np.round(x, 2), 0.01) for x in (close, open_, high, low))
-    del intraday
 
     # --- volume and order flow ------------------------------------------------------------------
     rv = rs["volume"]

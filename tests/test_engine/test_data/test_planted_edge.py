@@ -65,3 +65,14 @@ def test_edge_scale_zero_is_a_null_market() -> None:
     # the same seed with the edge differs only through the edge
     edged = SyntheticMarket(cfg).daily_panel()
     assert np.array_equal(edged.fields["sentiment"], panel.fields["sentiment"])
+
+
+def test_edge_lands_in_the_session_not_the_overnight_gap(market: SyntheticMarket) -> None:
+    panel = market.daily_panel()
+    score = compute_signals(panel, SignalsConfig(enabled=("OFI",))).scores["OFI"]
+    open_, close = panel.fields["open"], panel.close
+    gap = np.full(close.shape, np.nan)
+    gap[1:] = open_[1:] / close[:-1] - 1.0
+    session = close / open_ - 1.0
+    assert abs(np.nanmean(rank_ic(score, _next_day(gap)))) < 0.012
+    assert np.nanmean(rank_ic(score, _next_day(session))) > 0.03
