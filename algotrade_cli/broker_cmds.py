@@ -81,7 +81,7 @@ def _broker(
     )  # fmt: skip
 
 
-def _notices(raw: list[tuple[int, str]]) -> tuple[Any, ...]:
+def _notices(raw: tuple[tuple[int, str], ...]) -> tuple[Any, ...]:
     """Broker messages seen during the probe, classified by the IB error table."""
     from artifacts.models.account_config import BrokerNotice
     from engine.broker.ib_errors import classify
@@ -167,7 +167,7 @@ def probe_account(
         open_orders_count=outcome.open_orders_count,
         probed_at=probed_at,
         probe_seconds=max(0.0, outcome.seconds),
-        notices=_notices(getattr(impl, "notices", [])),
+        notices=_notices(outcome.notices),
         failure=None if outcome.connected else (outcome.failure or "not connected"),
     )
     target_dir = out or cfg.paths.prelive

@@ -418,6 +418,7 @@ class ProbeOutcome:
     open_orders_count: int | None
     seconds: float
     failure: str | None = None
+    notices: tuple[tuple[int, str], ...] = ()
 
 
 async def probe_account(view: ReadOnlyBroker, *, clock: Clock) -> ProbeOutcome:
@@ -444,4 +445,13 @@ async def probe_account(view: ReadOnlyBroker, *, clock: Clock) -> ProbeOutcome:
         return ProbeOutcome(False, False, None, None, None, clock.now() - start, str(exc))
     finally:
         await view.close()
-    return ProbeOutcome(True, False, summary, len(positions), len(orders), clock.now() - start)
+    return ProbeOutcome(
+        True, False, summary, len(positions), len(orders), clock.now() - start,
+        notices=_notices_of(view),
+    )  # fmt: skip
+
+
+def _notices_of(view: ReadOnlyBroker) -> tuple[tuple[int, str], ...]:
+    """Error/notice messages the broker sent (IB: farm status, warnings), when it keeps them."""
+    raw = getattr(view, "notices", ())
+    return tuple((int(code), str(msg)) for code, msg in raw)

@@ -92,6 +92,11 @@ class ReadOnlyView:
     def is_ready(self) -> bool:
         return self.__broker.is_ready
 
+    @property
+    def notices(self) -> tuple[tuple[int, str], ...]:
+        """Messages the broker sent (code, text), copied; empty when it keeps none."""
+        return tuple(getattr(self.__broker, "notices", ()))
+
     async def connect(self) -> None:
         await self.__broker.connect()
 
