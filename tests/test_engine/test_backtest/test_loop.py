@@ -228,3 +228,27 @@ def test_regime_filter_sets_the_limits_by_default() -> None:
     )
     assert static.regime_states is None
     assert set(static.daily["gross_limit"].dropna().unique()) == {cfg.portfolio.gross_lim}
+
+
+@pytest.mark.metamorphic
+def test_scaling_every_price_leaves_returns_and_weights_unchanged() -> None:
+    from engine.config import SyntheticMarketConfig
+    from engine.data.synthetic import SyntheticMarket
+
+    full = SyntheticMarket(SyntheticMarketConfig(years=1.5, n_assets=8)).daily_panel()
+    prices = {k: full.fields[k] for k in ("open", "high", "low", "close")}
+    base = MarketPanel(full.dates, full.symbols, prices)
+    scaled = MarketPanel(full.dates, full.symbols, {k: v * 37.0 for k, v in prices.items()})
+    cfg = AppConfig().with_overrides(
+        {
+            "backtest.initial_capital": 1e12,  # whole-share rounding becomes negligible
+            "costs.commission_per_share": 0.0,  # per-share fees are not scale-free
+            "costs.commission_min": 0.0,
+            "regime.enabled": False,  # keeps the test fast; the regime features are returns
+        }
+    )
+    a = run_backtest(base, cfg)
+    b = run_backtest(scaled, cfg)
+    np.testing.assert_allclose(a.daily["return"], b.daily["return"], atol=1e-9)
+    np.testing.assert_allclose(a.final_weights, b.final_weights, atol=1e-7)
+    assert a.stats.sharpe == pytest.approx(b.stats.sharpe, abs=1e-6)
