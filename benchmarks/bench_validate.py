@@ -8,7 +8,8 @@ times:
   ``is_valid`` per line. It is slow, so it is timed on a sample of lines (``--sample``) and its
   per-message rate is extrapolated to the whole file; the format checker is left off, which makes
   this baseline faster (our path checks timestamps and UUIDs fully). The ratio to (a) uses our
-  path timed on the same sample lines, in rounds interleaved with (a).
+  path timed on the same sample lines, in rounds interleaved with (a) (median of five passes of
+  ours per round, one pass of jsonschema, which takes far longer).
 - (b) bare ``json.loads`` of every line, reading the file exactly as (c) does.
 - (c) our end-to-end path: ``contracts.stream.validate_stream`` on the file — the core function
   ``algotrade validate-message`` calls (parse + validate + per-type counts + error collection);
@@ -28,6 +29,7 @@ import json
 import os
 import platform
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -318,20 +320,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             part = sample[i : i + step]
             got_js = time_schema_validator(part, py_validator.is_valid)
             got_rs = time_schema_validator(part, rs_validator.is_valid)
-            ours_sample_s += time_ours_bytes(b"\n".join(part) + b"\n")
+            # Our pass over a part takes milliseconds, so one context switch would dominate it:
+            # take the median of five passes (the jsonschema pass over the part takes seconds).
+            part_bytes = b"\n".join(part) + b"\n"
+            ours_sample_s += statistics.median(time_ours_bytes(part_bytes) for _ in range(5))
             js_s, js_valid = js_s + got_js[0], js_valid + got_js[1]
             rs_s, rs_valid = rs_s + got_rs[0], rs_valid + got_rs[1]
         cli: dict[str, Any] | None = None
-        cli_s = startup_s = float("nan")
+        cli_s = startup_s = cli_vs_loads = float("nan")
         peak_rss_mb: float | None = None
         if not args.no_cli:
             one = Path(tmp) / "one.ndjson"
             one.write_bytes(sample[0] + b"\n")
             startup_s = min(time_cli(one)[0] for _ in range(2))
-            cli_s, cli = time_cli(path)
+            # Each CLI run is paired with a json.loads pass right after it; the best pair's ratio
+            # is reported, as load on a shared machine swings between single runs.
+            cli_s, cli_vs_loads = float("inf"), float("inf")
+            for _ in range(min(2, max(1, args.repeats))):
+                got_s, got_cli = time_cli(path)
+                paired_loads_s, _ = time_json_loads(path)
+                if got_s / paired_loads_s < cli_vs_loads:
+                    cli_s, cli, cli_vs_loads = got_s, got_cli, got_s / paired_loads_s
             peak_rss_mb = _children_peak_rss_mb()
-            if cli["total"] != n or cli["invalid"] != expected_invalid:
-                print(f"error: CLI counted {cli['total']} / {cli['invalid']}")
+            if cli is None or cli["total"] != n or cli["invalid"] != expected_invalid:
+                print(f"error: the CLI's counts do not match the generated file: {cli}")
                 return 1
 
     per = {
@@ -342,7 +354,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ours_on_sample": ours_sample_s / sample_n,
         "cli": cli_s / n,
     }
-    vs_jsonschema = per["jsonschema"] / per["ours_on_sample"]
+    # The verdict uses the more conservative of: ours on the same sample (interleaved), and ours
+    # over the whole file.
+    vs_jsonschema = per["jsonschema"] / max(per["ours_on_sample"], per["ours"])
     vs_loads = per["ours"] / per["json_loads"]
     rows = [
         (
@@ -363,7 +377,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ok_a = vs_jsonschema >= TARGET_VS_JSONSCHEMA
     ok_b = vs_loads <= TARGET_VS_JSON_LOADS
     print(
-        f"ours vs jsonschema (same sample, interleaved): {vs_jsonschema:.1f}x faster (target >= {TARGET_VS_JSONSCHEMA:g}x) "
+        f"ours vs jsonschema (the slower of our two rates): {vs_jsonschema:.1f}x faster (target >= {TARGET_VS_JSONSCHEMA:g}x) "
         f"-> {'PASS' if ok_a else 'FAIL'}"
     )
     print(
@@ -374,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         work_s = cli_s - startup_s
         print(
             f"CLI end to end: {cli_s:.2f}s for {n:,} lines = {n / cli_s:,.0f} msgs/s "
-            f"({cli_s / (loads_s * n / loads_n):.2f}x bare json.loads incl. start-up); "
+            f"({cli_vs_loads:.2f}x a json.loads pass timed right after it, incl. start-up); "
             f"start-up {startup_s:.2f}s, so {n / work_s:,.0f} msgs/s after start-up; "
             f"peak RSS {peak_rss_mb:.0f} MB for a {size_mb:.0f} MB file; "
             f"reported {cli['valid']:,} valid / {cli['invalid']:,} invalid"
@@ -394,6 +408,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 },
                 "cli_seconds": None if cli is None else cli_s,
                 "cli_startup_seconds": None if cli is None else startup_s,
+                "ratio_cli_over_json_loads": None if cli is None else cli_vs_loads,
                 "cli_peak_rss_mb": peak_rss_mb,
                 "ratio_jsonschema_over_ours": vs_jsonschema,
                 "ratio_ours_over_json_loads": vs_loads,
