@@ -306,7 +306,8 @@ def _check_ohlc(numeric: dict[str, np.ndarray], where: Callable[[int], str]) -> 
 
 
 def panel_to_frame(panel: MarketPanel) -> pd.DataFrame:
-    """The panel in long format (``date, symbol, <fields>``), rows with a close only."""
+    """The panel in long format (``date, symbol, <fields>``); (date, symbol) pairs with no
+    value in any field are left out (they load back as NaN)."""
     T, N = panel.T, panel.N
     data: dict[str, object] = {
         "date": np.repeat(panel.dates.strftime("%Y-%m-%d").to_numpy(), N),
@@ -315,7 +316,10 @@ def panel_to_frame(panel: MarketPanel) -> pd.DataFrame:
     for name, arr in panel.fields.items():
         data[name] = arr.reshape(-1)
     frame = pd.DataFrame(data)
-    return frame[np.isfinite(panel.close.reshape(-1))].reset_index(drop=True)
+    any_value = np.zeros(T * N, dtype=bool)
+    for arr in panel.fields.values():
+        any_value |= np.isfinite(arr.reshape(-1))
+    return frame[any_value].reset_index(drop=True)
 
 
 def save_panel(panel: MarketPanel, path: Path | str) -> Path:
