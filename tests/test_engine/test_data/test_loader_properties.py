@@ -44,9 +44,12 @@ def test_save_then_load_round_trips(panel: MarketPanel, suffix: str) -> None:
     present = np.zeros((panel.T, panel.N), dtype=bool)
     for arr in panel.fields.values():
         present |= np.isfinite(arr)
-    kept_rows, kept_cols = present.any(axis=1), present.any(axis=0)
+    kept_rows = np.asarray(present.any(axis=1), dtype=bool)
+    kept_cols = np.asarray(present.any(axis=0), dtype=bool)
     assert list(loaded.dates) == list(panel.dates[kept_rows])
-    assert loaded.symbols == tuple(s for s, k in zip(panel.symbols, kept_cols, strict=True) if k)
+    assert loaded.symbols == tuple(
+        s for s, k in zip(panel.symbols, kept_cols.tolist(), strict=True) if k
+    )
     for name in loaded.fields:
         expected = panel.fields[name][np.ix_(kept_rows, kept_cols)]
         assert np.allclose(loaded.fields[name], expected, equal_nan=True, rtol=1e-12), name
