@@ -37,6 +37,11 @@ def sim_gateway(
         178, "--server-version", help="TWS API server version (157–178)."
     ),
     no_pacing: bool = typer.Option(False, "--no-pacing", help="Do not enforce the 50 msg/s rule."),
+    prices: str = typer.Option(
+        "synthetic",
+        "--prices",
+        help="synthetic (the embedded synthetic market) or random-walk (light, seeded).",
+    ),
     run_for: float | None = typer.Option(
         None, "--run-for", help="Stop after this many seconds (scripts and CI).", min=0
     ),
@@ -54,6 +59,9 @@ def sim_gateway(
     from engine.broker.simgateway.faults import FaultSpecError
 
     state = get_state(ctx)
+    if prices not in ("synthetic", "random-walk"):
+        eprint(f"error: --prices {prices!r}: choose synthetic or random-walk")
+        return int(ExitCode.USAGE)
     try:
         fault_handle = parse_fault_spec(faults)
         config = GatewayConfig(
@@ -64,6 +72,7 @@ def sim_gateway(
             latency_ms=latency_ms,
             server_version=server_version,
             message_rate_limit=None if no_pacing else 50.0,
+            price_model="synthetic" if prices == "synthetic" else "random_walk",
         )
     except (FaultSpecError, ValueError) as exc:
         eprint(f"error: {exc}")

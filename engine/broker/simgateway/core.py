@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from engine.broker.sim_exchange import (
     ExchangeConfig,
@@ -28,7 +28,12 @@ from engine.broker.simgateway import messages as m
 from engine.broker.simgateway.faults import GatewayFaults
 from engine.broker.simgateway.instruments import ContractSpec, Instrument, InstrumentRegistry
 from engine.broker.simgateway.orders import OrderParseError, ParsedOrder, parse_place_order
-from engine.broker.simgateway.prices import PriceBar, PriceSource, RandomWalkPriceSource
+from engine.broker.simgateway.prices import (
+    PriceBar,
+    PriceSource,
+    RandomWalkPriceSource,
+    SyntheticPriceSource,
+)
 
 log = logging.getLogger("algotrade.simgateway")
 
@@ -58,7 +63,8 @@ class GatewayConfig:
     """Settings of one simulated gateway (seconds, USD).
 
     ``message_rate_limit=None`` turns pacing enforcement off (benchmarks of raw latency);
-    ``symbols=None`` uses the bundled ``data/assets.csv`` universe.
+    ``symbols=None`` uses the bundled ``data/assets.csv`` universe; ``price_model`` picks a
+    light seeded random walk or the embedded synthetic market (numpy/pandas; the CLI default).
     """
 
     host: str = "127.0.0.1"
@@ -75,6 +81,7 @@ class GatewayConfig:
     admit_unknown_symbols: bool = True
     symbols: tuple[str, ...] | None = None
     farm_status: bool = True
+    price_model: Literal["random_walk", "synthetic"] = "random_walk"
 
     def __post_init__(self) -> None:
         if not MIN_SERVER_VERSION <= self.server_version <= MAX_SERVER_VERSION:
@@ -166,9 +173,16 @@ class GatewayCore:
         self.config = config
         self.clock = clock
         start = clock()
-        self.prices: PriceSource = prices or RandomWalkPriceSource(
-            seed=config.seed, origin=start, annual_vol=config.annual_vol
-        )
+        if prices is None:
+            if config.price_model == "synthetic":
+                prices = SyntheticPriceSource(
+                    seed=config.seed, origin=start, annual_vol=config.annual_vol
+                )
+            else:
+                prices = RandomWalkPriceSource(
+                    seed=config.seed, origin=start, annual_vol=config.annual_vol
+                )
+        self.prices: PriceSource = prices
         self.faults = faults or GatewayFaults()
         self.stats = GatewayStats()
         self.registry = InstrumentRegistry(admit_unknown=config.admit_unknown_symbols)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 import random
+import time
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -51,8 +53,10 @@ class RandomWalkPriceSource:
         origin: float = 0.0,
         step_seconds: float = 1.0,
         annual_vol: float = 0.25,
+        start_prices: Mapping[str, float] | None = None,
     ) -> None:
         self.seed = seed
+        self._start_prices = dict(start_prices or {})
         self.origin = origin
         self.step_seconds = step_seconds
         seconds_per_year = 252 * 6.5 * 3600
@@ -64,7 +68,10 @@ class RandomWalkPriceSource:
         return (self.seed * 1_000_003) ^ zlib.crc32(symbol.encode())
 
     def start_price(self, symbol: str) -> float:
-        """A seeded start price between 20 and 500 USD, rounded to the cent."""
+        """The given start price, else a seeded one between 20 and 500 USD (to the cent)."""
+        given = self._start_prices.get(symbol)
+        if given is not None:
+            return given
         rng = random.Random(self._symbol_seed(symbol))
         return round(math.exp(rng.uniform(math.log(20.0), math.log(500.0))), 2)
 
@@ -117,3 +124,96 @@ class RandomWalkPriceSource:
             )
             prev = close
         return bars
+
+
+class SyntheticPriceSource:
+    """Prices anchored on the embedded synthetic market (``engine.data.synthetic``).
+
+    Live prices walk (seeded, ``annual_vol``) from each asset's last synthetic daily close; daily
+    history bars are the synthetic market's own OHLCV, re-dated so the last bar is the day before
+    ``end``. Symbols outside the synthetic universe fall back to a plain seeded random walk.
+
+    Parameters
+    ----------
+    seed : seed of the synthetic market and of the live walk.
+    origin : epoch second of the walk's step 0.
+    market : a ``SyntheticMarket`` to use instead of building one from ``seed``.
+    """
+
+    def __init__(
+        self,
+        seed: int = 0,
+        origin: float = 0.0,
+        *,
+        annual_vol: float = 0.25,
+        market: Any = None,
+    ) -> None:
+        from engine.config import SyntheticMarketConfig
+        from engine.data.synthetic import SyntheticMarket
+
+        market = market or SyntheticMarket(SyntheticMarketConfig(seed=seed))
+        panel = market.daily_panel()
+        self._rows: dict[str, list[tuple[float, float, float, float, float]]] = {}
+        volume = panel.get("volume")
+        for j, symbol in enumerate(panel.symbols):
+            rows = []
+            for i in range(panel.T):
+                o, h, lo, c = (
+                    float(panel.fields[k][i, j]) for k in ("open", "high", "low", "close")
+                )
+                v = float(volume[i, j]) if volume is not None else 0.0
+                if all(math.isfinite(x) for x in (o, h, lo, c)):
+                    rows.append((o, h, lo, c, v if math.isfinite(v) else 0.0))
+            if rows:
+                self._rows[symbol] = rows
+        starts = {sym: round(rows[-1][3], 2) for sym, rows in self._rows.items()}
+        self._walk = RandomWalkPriceSource(
+            seed=seed, origin=origin, annual_vol=annual_vol, start_prices=starts
+        )
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return tuple(self._rows)
+
+    def price(self, symbol: str, t: float) -> float:
+        return self._walk.price(symbol, t)
+
+    def bars(self, symbol: str, end: float, bar_seconds: int, count: int) -> list[PriceBar]:
+        rows = self._rows.get(symbol)
+        if rows is None or bar_seconds < 86_400 or count <= 0:
+            return self._walk.bars(symbol, end, bar_seconds, count)
+        step = max(1, bar_seconds // 86_400)  # trading days per bar
+        groups = []
+        for stop in range(len(rows), 0, -step):
+            group = rows[max(0, stop - step) : stop]
+            groups.append(
+                (
+                    group[0][0],
+                    max(r[1] for r in group),
+                    min(r[2] for r in group),
+                    group[-1][3],
+                    sum(r[4] for r in group),
+                )
+            )
+            if len(groups) == count:
+                break
+        groups.reverse()
+        last_day = (int(end) // 86_400 - 1) * 86_400
+        starts = _business_days_back(last_day, len(groups), step)
+        return [
+            PriceBar(start, round(o, 2), round(h, 2), round(lo, 2), round(c, 2), v)
+            for start, (o, h, lo, c, v) in zip(starts, groups, strict=True)
+        ]
+
+
+def _business_days_back(last_day: float, n: int, step: int) -> list[float]:
+    """Start dates (epoch seconds, midnight UTC) of ``n`` bars of ``step`` weekdays each, the
+    last bar starting ``step - 1`` weekdays before the weekday at or before ``last_day``."""
+    weekdays: list[float] = []
+    day = last_day
+    while len(weekdays) < n * step:
+        if time.gmtime(day).tm_wday < 5:
+            weekdays.append(day)
+        day -= 86_400
+    weekdays.reverse()
+    return weekdays[::step][-n:] if n else []

@@ -40,6 +40,7 @@ def test_runs_for_a_while_and_stops_cleanly() -> None:
         (["--faults", "explode"], "unknown fault 'explode'"),
         (["--faults", "withhold=nope"], "unknown End message"),
         (["--server-version", "200"], "server_version 200 is not supported"),
+        (["--prices", "bogus"], "choose synthetic or random-walk"),
     ],
 )
 def test_bad_options_are_usage_errors(args: list[str], needle: str) -> None:
@@ -91,7 +92,7 @@ def _start(*args: str) -> tuple[subprocess.Popen[str], int, list[str]]:
 def test_plain_ib_async_trades_against_the_command_then_signal_stops_it(
     sig: signal.Signals, code: int
 ) -> None:
-    proc, port, lines = _start("--faults", "dup-fill=1")
+    proc, port, lines = _start("--faults", "dup-fill=1", "--prices", "random-walk")
     try:
 
         async def trade() -> None:

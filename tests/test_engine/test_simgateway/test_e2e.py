@@ -327,3 +327,28 @@ def test_order_errors_unknown_contract_unsupported_type_and_modification() -> No
             ib.disconnect()
 
     run(scenario())
+
+
+def test_synthetic_market_prices_and_history() -> None:
+    from engine.broker.simgateway.prices import SyntheticPriceSource
+    from engine.config import SyntheticMarketConfig
+    from engine.data.synthetic import SyntheticMarket
+
+    panel = SyntheticMarket(SyntheticMarketConfig(seed=3)).daily_panel()
+    j = panel.symbols.index("AAPL")
+    closes = [round(float(x), 2) for x in panel.close[-5:, j]]
+
+    async def scenario() -> None:
+        config = quiet_config(seed=3, price_model="synthetic")
+        async with SimGateway(config) as gw:
+            assert isinstance(gw.core.prices, SyntheticPriceSource)
+            assert gw.core.exchange.last_price("AAPL") == closes[-1]  # anchored on the last close
+            ib = await connect(gw.port)
+            [aapl] = await ib.qualifyContractsAsync(Stock("AAPL", "SMART", "USD"))
+            bars = await ib.reqHistoricalDataAsync(aapl, "", "5 D", "1 day", "TRADES", True)
+            assert [b.close for b in bars] == closes
+            assert all(b.date.weekday() < 5 for b in bars)
+            assert sorted(b.date for b in bars) == [b.date for b in bars]
+            ib.disconnect()
+
+    run(scenario())
