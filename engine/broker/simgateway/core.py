@@ -128,6 +128,10 @@ class GatewayOrder:
     instrument: Instrument
     perm_id: int = 0
     status: str = "PendingSubmit"
+    contract: ContractSpec = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.contract = self.instrument.contract(self.parsed.contract.exchange or "SMART")
 
 
 @dataclass
@@ -520,32 +524,35 @@ class GatewayCore:
             )
 
     def _send_fill(self, record: GatewayOrder, ev: ExchangeEvent) -> None:
-        view = self._view(record, ev)
-        execution = self._execution_view(record, ev)
+        repeats = 2 if self.faults.take_duplicate() else 1
+        peer = self.peers.get(record.client_id)
+        if peer is None:  # the fill stands at the exchange; the client learns via reqExecutions
+            self.stats.dropped_messages += 1
+            return
         assert ev.exec_id is not None
+        view = self._view(record, ev)
+        version = peer.server_version
+        execution = m.exec_details(-1, self._execution_view(record, ev), version)
         commission = m.commission_report(
             ev.exec_id, ev.commission, "USD", ev.realized_pnl if ev.realized_pnl else None
         )
-        repeats = 2 if self.faults.take_duplicate() else 1
         delay = self.faults.commission_delay
+        for _ in range(repeats):
+            peer.send(execution)
+            peer.send(m.open_order(view, version))
+            peer.send(m.order_status(view))
+            if delay <= 0:
+                peer.send(commission)
+        if delay > 0:
+            client_id = peer.client_id
 
-        def deliver(p: Peer) -> None:
-            for _ in range(repeats):
-                p.send(m.exec_details(-1, execution, p.server_version))
-                p.send(m.open_order(view, p.server_version))
-                p.send(m.order_status(view))
-                if delay <= 0:
-                    p.send(commission)
-            if delay > 0:
-                client_id = p.client_id
-
-                def late() -> None:
+            def late() -> None:
+                owner = self.peers.get(client_id)
+                if owner is not None:
                     for _ in range(repeats):
-                        self._to_client(client_id, lambda q: q.send(commission))
+                        owner.send(commission)
 
-                self._later(delay, late)
-
-        self._to_client(record.client_id, deliver)
+            self._later(delay, late)
 
     def _execution_view(self, record: GatewayOrder, ev: ExchangeEvent) -> m.ExecutionView:
         assert ev.exec_id is not None
@@ -554,7 +561,7 @@ class GatewayCore:
             order_id=ev.order_id,
             client_id=ev.client_id,
             perm_id=ev.perm_id,
-            contract=record.instrument.contract(record.parsed.contract.exchange or "SMART"),
+            contract=record.contract,
             time=ib_time(ev.time),
             account=self.config.account,
             exchange=record.instrument.primary_exchange,
@@ -579,7 +586,7 @@ class GatewayCore:
             order_id=p.order_id,
             client_id=record.client_id,
             perm_id=record.perm_id,
-            contract=record.instrument.contract(p.contract.exchange or "SMART"),
+            contract=record.contract,
             action=p.action,
             total_quantity=p.total_quantity,
             order_type=p.order_type,
