@@ -541,6 +541,7 @@ def _summary(
         },
         "rebalances": report.period.rebalances,
         "optimizer_seconds": round(result.optimizer_seconds, 3),
+        "max_constraint_residuals": result.max_residuals,
         "runtime_seconds": round(report.runtime_seconds or 0.0, 3),
         "lookahead_checked": report.lookahead_checked,
         "warnings": list(report.warnings) + list(report.quality.warnings if report.quality else ()),

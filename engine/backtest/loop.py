@@ -183,6 +183,7 @@ def run_backtest(
     halted_at: pd.Timestamp | None = None
     halt_reason: str | None = None
     opt_seconds = 0.0
+    max_residuals: dict[str, float] = {}
     decided = 0
     diag_rows: list[int] = []
     warnings: list[str] = list(alpha.warnings)
@@ -284,6 +285,8 @@ def run_backtest(
                 )
                 alloc = opt.allocate(mu, cov, w_now, limits)
                 opt_seconds += alloc.solve_seconds
+                for name, value in alloc.residuals.items():
+                    max_residuals[name] = max(max_residuals.get(name, 0.0), float(value))
                 if not alloc.ok:
                     failed.append(
                         FailedSolveRecord(
@@ -344,4 +347,5 @@ def run_backtest(
         warnings=tuple(warnings),
         first_decision=panel.dates[first_decision] if first_decision is not None else None,
         regime_states=regime_states,
+        max_residuals=max_residuals,
     )

@@ -120,6 +120,7 @@ class BacktestResult:
     warnings: tuple[str, ...] = ()
     first_decision: pd.Timestamp | None = None
     regime_states: np.ndarray | None = None  # (T,) 0 calm, 1 normal, 2 storm; None = static
+    max_residuals: dict[str, float] = field(default_factory=dict)  # worst per constraint
 
     def regime_summary(self) -> dict[str, object] | None:
         """Days per regime and transitions from the first decision on (None without regimes)."""

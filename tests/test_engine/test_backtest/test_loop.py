@@ -252,3 +252,12 @@ def test_scaling_every_price_leaves_returns_and_weights_unchanged() -> None:
     np.testing.assert_allclose(a.daily["return"], b.daily["return"], atol=1e-9)
     np.testing.assert_allclose(a.final_weights, b.final_weights, atol=1e-7)
     assert a.stats.sharpe == pytest.approx(b.stats.sharpe, abs=1e-6)
+
+
+@pytest.mark.unit
+def test_constraint_residuals_are_recorded() -> None:
+    close = _noisy_close(70, 4, seed=12)
+    scores = np.random.default_rng(4).normal(size=(70, 4))
+    res = run_backtest(_panel(close), _config(), alpha_model=_fixed_alpha(scores))
+    assert set(res.max_residuals) == {"gross", "net", "box", "variance"}
+    assert max(res.max_residuals.values()) < 1e-5
