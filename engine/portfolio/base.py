@@ -115,9 +115,7 @@ def constraint_residuals(w: np.ndarray, cov: np.ndarray, limits: Limits) -> dict
     }
 
 
-def fallback_weights(
-    prev_weights: np.ndarray | None, n: int, on_failure: str
-) -> np.ndarray:
+def fallback_weights(prev_weights: np.ndarray | None, n: int, on_failure: str) -> np.ndarray:
     """The weights a failed solve keeps: the previous ones (``keep``) or zeros (``flat``)."""
     if on_failure == "keep" and prev_weights is not None:
         return np.array(prev_weights, dtype=float, copy=True)

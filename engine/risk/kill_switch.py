@@ -245,9 +245,7 @@ class KillSwitchBank:
         if halts:
             # FLATTEN outranks INVESTIGATE when several trip on the same observation.
             first = min(halts, key=lambda e: e.action != "HALT_AND_FLATTEN")
-            self._state = LatchState(
-                halted=True, halt=first, last_reset=self._state.last_reset
-            )
+            self._state = LatchState(halted=True, halt=first, last_reset=self._state.last_reset)
             assert self.store is not None
             self.store.save(self._state)
         return events
