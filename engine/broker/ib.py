@@ -285,8 +285,25 @@ class IBBroker:
                 ref, str(t.order.orderId), t.contract.symbol, round(t.order.totalQuantity),
                 map_status(st.status, st.filled, st.remaining),
             )  # fmt: skip
+        self._announce_closed(report)
         self.last_reconcile = report
         return report
+
+    def _announce_closed(self, report: ReconcileReport) -> None:
+        """Intents the broker no longer has (never arrived, or cancelled while we were away)
+        end as CANCELED for the strategy; re-sending them is refused as a duplicate."""
+        for intent_id in report.closed:
+            entry = self.ledger.get(intent_id)
+            if entry is None:
+                continue
+            self._emit(
+                BrokerEvent(
+                    "status", _now(), intent_id=intent_id, order_id=entry.order_id,
+                    symbol=entry.symbol, status="CANCELED", quantity=entry.quantity,
+                    filled_quantity=entry.filled_quantity,
+                    message="not open at the broker after reconnect; reconciled as cancelled",
+                )
+            )  # fmt: skip
 
     # ------------------------------------------------------------------ reads
     async def account_summary(self) -> AccountSummary:

@@ -125,6 +125,17 @@ class SimulatedBroker:
         orders = await self.open_orders()
         executions = await self.executions()
         self.last_reconcile = self.ledger.reconcile(orders, executions, placed_before=before)
+        for intent_id in self.last_reconcile.closed:
+            entry = self.ledger.get(intent_id)
+            if entry is not None:
+                self._emit(
+                    BrokerEvent(
+                        "status", self._wall(), intent_id=intent_id, order_id=entry.order_id,
+                        symbol=entry.symbol, status="CANCELED", quantity=entry.quantity,
+                        filled_quantity=entry.filled_quantity,
+                        message="not open at the broker after reconnect; reconciled as cancelled",
+                    )
+                )  # fmt: skip
         for o in self.exchange.orders():  # finished orders of earlier sessions: known intents
             if o.order_ref and o.order_ref not in self.ledger and o.status in FINAL_STATUSES:
                 self.ledger.record(o.order_ref, str(o.order_id), o.symbol, o.quantity, o.status)

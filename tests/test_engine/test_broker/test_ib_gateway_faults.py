@@ -104,3 +104,23 @@ def test_informational_code_keeps_the_order_working() -> None:
             assert any(o.intent_id == handle.intent_id for o in opened)
 
     asyncio.run(main())
+
+
+def test_an_order_lost_with_the_connection_is_reported_and_never_sent_twice() -> None:
+    async def main() -> None:
+        async with gateway_and_broker(reconnect_initial_backoff=0.1) as (gw, broker):
+            gw.faults.drop_before_order = 1  # the gateway drops us without processing it
+            order = intent("AAA", "BUY", 3)
+            handle = await broker.place(order)
+            await until(lambda: broker.reconnects == 1 and broker.is_ready)
+            entry = broker.ledger.get(handle.intent_id)
+            assert entry is not None and entry.status == "CANCELED"
+            events = [broker._queue.get_nowait() for _ in range(broker._queue.qsize())]
+            lost = [e for e in events if e.intent_id == handle.intent_id and e.status == "CANCELED"]
+            assert lost and lost[0].to_execution_report() is not None
+            sent = broker.order_messages_sent
+            again = await broker.place(order)
+            assert again.duplicate and broker.order_messages_sent == sent
+            assert gw.core.exchange.orders_by_ref(handle.intent_id) == []
+
+    asyncio.run(main())
