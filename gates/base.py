@@ -113,6 +113,7 @@ class GateOptions:
     port: int | None = None
     client_id: int | None = None
     sim_cash: float = 1_000_000.0
+    run_session: bool | None = None  # None: run the paper session when the planes provide it
     session_speed: float | None = None
     session_hours: float | None = None
     broker_test_args: tuple[str, ...] = ("-m", "broker", "tests/test_engine/test_broker")

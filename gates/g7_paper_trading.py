@@ -61,7 +61,15 @@ class PaperTradingGate:
 
     def run(self, ctx: GateContext) -> GateResult:
         started = ctx.clock()
-        runner = ctx.options.paper_session or planes_session_runner()
+        runner = None
+        if ctx.options.run_session is not False:
+            runner = ctx.options.paper_session or planes_session_runner()
+        if ctx.options.run_session and runner is None:
+            return verdict(self, ctx, started, [
+                check("paper session ran", "unavailable", "completed", False,
+                      "this installation has no paper-session core (engine.planes.session); "
+                      "run `algotrade paper-session` and judge its artifacts with --no-session"),
+            ])  # fmt: skip
         notes: list[Evidence] = []
         if runner is not None:
             notes.append(_run_session(ctx, runner))
