@@ -47,16 +47,23 @@ def test_global_json_flag_works_too(seed_file: Path) -> None:
     assert json.loads(result.stdout)["format"] == "ndjson"
 
 
-@pytest.mark.parametrize("case", NEGATIVE, ids=[c.id for c in NEGATIVE])
+def _is_json_array(case: object) -> bool:
+    ok, value = strict_json(case.path.read_bytes())  # type: ignore[attr-defined]
+    return ok and isinstance(value, list)
+
+
+# A JSON array is read by the CLI as a batch of messages, not as one (invalid) message; array
+# inputs are covered by the batch tests above.
+SINGLE_NEGATIVE = [c for c in NEGATIVE if not _is_json_array(c)]
+
+
+@pytest.mark.parametrize("case", SINGLE_NEGATIVE, ids=[c.id for c in SINGLE_NEGATIVE])
 def test_every_negative_example_is_invalid_with_its_field_and_dead_lettered(
     case: object, tmp_path: Path
 ) -> None:
     from tests.test_contracts.corpus import Case
 
     assert isinstance(case, Case)
-    ok, value = strict_json(case.path.read_bytes())
-    if ok and isinstance(value, list):
-        pytest.skip("the CLI reads a JSON array as a batch of messages, not as one message")
     dlq = tmp_path / "dlq.ndjson"
     args = ["validate-message", str(case.path), "--dlq", str(dlq), "--json"]
     if case.message_type:
