@@ -37,21 +37,27 @@ class ContractSpec:
         """Build from the 12 wire fields in the client's order."""
         if len(fields) != CONTRACT_FIELDS:
             raise ValueError(f"a contract has {CONTRACT_FIELDS} fields, got {len(fields)}")
-        con_id, sym, sec, ltd, strike, right, mult, exch, prim, ccy, local, tclass = fields
-        return cls(
-            con_id=int(con_id or 0),
-            symbol=sym,
-            sec_type=sec,
-            last_trade_date=ltd,
-            strike=float(strike or 0.0),
-            right=right if right != "?" else "",
-            multiplier=mult,
-            exchange=exch,
-            primary_exchange=prim,
-            currency=ccy,
-            local_symbol=local,
-            trading_class=tclass,
-        )
+        return _contract_from_fields(tuple(fields))
+
+
+@lru_cache(maxsize=4096)
+def _contract_from_fields(fields: tuple[str, ...]) -> ContractSpec:
+    """Clients send the same few contracts over and over: parse each once."""
+    con_id, sym, sec, ltd, strike, right, mult, exch, prim, ccy, local, tclass = fields
+    return ContractSpec(
+        con_id=int(con_id or 0),
+        symbol=sym,
+        sec_type=sec,
+        last_trade_date=ltd,
+        strike=float(strike or 0.0),
+        right=right if right != "?" else "",
+        multiplier=mult,
+        exchange=exch,
+        primary_exchange=prim,
+        currency=ccy,
+        local_symbol=local,
+        trading_class=tclass,
+    )
 
 
 @dataclass(frozen=True)
