@@ -88,6 +88,9 @@ def run(
     session_hours: float | None = typer.Option(
         None, "--session-hours", min=0.001, help="Gate 7: paper-session length (session clock)."
     ),
+    no_session: bool = typer.Option(
+        False, "--no-session", help="Gate 7: judge the session artifacts already in --out."
+    ),
 ) -> int:
     """Run gates in order; stop at the first failure (exit 0 all passed, 1 a gate failed, 2 bad
     range). Progress goes to stderr; each result is appended to PRELIVE_VERIFICATION_LOG.json."""
@@ -102,6 +105,7 @@ def run(
     options = _options(
         coverage_report=coverage_report, run_coverage=run_coverage, broker=broker, host=host,
         port=port, client_id=client_id, session_speed=session_speed, session_hours=session_hours,
+        run_session=False if no_session else None,
     )  # fmt: skip
     gctx, target = _context(ctx, out, options)
     state = get_state(ctx)
