@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.bench_bus import make_messages, run
+from benchmarks.bench_bus import journal_alone, make_messages, run
 from contracts.validation import validate_message
 from engine.bus.journal import JournalKind, SyncMode
 
@@ -32,3 +32,12 @@ def test_small_run_reports_every_configuration_against_the_baseline(tmp_path: Pa
     assert all(int(r["messages"]) == 2000 and float(r["seconds"]) > 0 for r in rows)
     assert int(by_name["segments/normal"]["journal_bytes"]) > 2000 * 100
     assert float(by_name["sqlite/full"]["recovery_seconds"]) > 0
+
+
+@pytest.mark.integration
+def test_journal_alone_appends_and_recovers_every_record(tmp_path: Path) -> None:
+    rows = journal_alone(
+        3000, [("none", "normal"), ("segments", "full"), ("sqlite", "normal")], tmp_path
+    )
+    assert [r["journal"] for r in rows] == ["segments/full", "sqlite/normal"]
+    assert all(int(r["append_per_s"]) > 0 and int(r["recover_per_s"]) > 0 for r in rows)
