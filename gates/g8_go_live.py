@@ -13,6 +13,7 @@ Writes ``GO_LIVE_DECISION_GATE.md`` (with the capital stage of SPEC §8 and its 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -98,8 +99,11 @@ class GoLiveGate:
         log_ref = pin(ctx, ctx.out_dir / LOG_FILE) if log is not None else None
         summaries, evidence = _gates_evidence(ctx, log, current)
 
+        t0 = time.perf_counter()
         rb = rollback_drill(ctx)
+        t1 = time.perf_counter()
         ks = kill_switch_drill(ctx)
+        drill_wall = {"rollback": t1 - t0, "kill_switch": time.perf_counter() - t1}
         evidence += [_drill_evidence(rb), _drill_evidence(ks)]
 
         states = check_signoffs(ctx.out_dir, ctx.config, config_source=ctx.config_source)
@@ -156,7 +160,11 @@ class GoLiveGate:
         inputs = [ctx.out_dir / LOG_FILE, ctx.out_dir / SIGNOFFS_FILE]
         return verdict(
             self, ctx, started, evidence, artifacts, inputs=inputs,
-            details={"decision": decision.decision, "reasons": list(reasons)},
+            details={
+                "decision": decision.decision,
+                "reasons": list(reasons),
+                "drill_wall_seconds": drill_wall,
+            },
         )  # fmt: skip
 
 
