@@ -42,6 +42,9 @@ def sim_gateway(
         "--prices",
         help="synthetic (the embedded synthetic market) or random-walk (light, seeded).",
     ),
+    read_only_api: bool = typer.Option(
+        False, "--read-only-api", help="Like TWS's Read-Only API setting: orders get error 321."
+    ),
     run_for: float | None = typer.Option(
         None, "--run-for", help="Stop after this many seconds (scripts and CI).", min=0
     ),
@@ -73,6 +76,7 @@ def sim_gateway(
             server_version=server_version,
             message_rate_limit=None if no_pacing else 50.0,
             price_model="synthetic" if prices == "synthetic" else "random_walk",
+            read_only_api=read_only_api,
         )
     except (FaultSpecError, ValueError) as exc:
         eprint(f"error: {exc}")

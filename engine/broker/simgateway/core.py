@@ -64,7 +64,8 @@ class GatewayConfig:
 
     ``message_rate_limit=None`` turns pacing enforcement off (benchmarks of raw latency);
     ``symbols=None`` uses the bundled ``data/assets.csv`` universe; ``price_model`` picks a
-    light seeded random walk or the embedded synthetic market (numpy/pandas; the CLI default).
+    light seeded random walk or the embedded synthetic market (numpy/pandas; the CLI default);
+    ``read_only_api`` is TWS's "Read-Only API" setting: orders and cancels get error 321.
     """
 
     host: str = "127.0.0.1"
@@ -82,6 +83,7 @@ class GatewayConfig:
     symbols: tuple[str, ...] | None = None
     farm_status: bool = True
     price_model: Literal["random_walk", "synthetic"] = "random_walk"
+    read_only_api: bool = False
 
     def __post_init__(self) -> None:
         if not MIN_SERVER_VERSION <= self.server_version <= MAX_SERVER_VERSION:
@@ -273,6 +275,9 @@ class GatewayCore:
         if self.faults.take_drop_before():
             peer.close("fault: connection dropped before the order was processed")
             return
+        if self.config.read_only_api:
+            peer.send(m.error(parsed.order_id, 321, READ_ONLY_TEXT, peer.server_version))
+            return
         inst = self.resolve(parsed.contract)
         if inst is None:
             peer.send(
@@ -405,6 +410,9 @@ class GatewayCore:
                 peer.send(m.error(parsed.order_id, code, text, peer.server_version))
 
     def cancel_order(self, peer: Peer, order_id: int) -> None:
+        if self.config.read_only_api:
+            peer.send(m.error(order_id, 321, READ_ONLY_TEXT, peer.server_version))
+            return
         key = (peer.client_id, order_id)
         record = self.orders.get(key)
         if record is not None and any(s[1].order_id == order_id for s in self.stalled):
@@ -418,7 +426,11 @@ class GatewayCore:
         events = self.exchange.cancel(order_id, self.clock(), client_id=peer.client_id)
         self._emit(events)
 
-    def global_cancel(self) -> None:
+    def global_cancel(self, peer: Peer | None = None) -> None:
+        if self.config.read_only_api:
+            if peer is not None:
+                peer.send(m.error(-1, 321, READ_ONLY_TEXT, peer.server_version))
+            return
         for client_id, parsed, _ in self.stalled:
             rec = self.orders[(client_id, parsed.order_id)]
             rec.status = "Cancelled"
@@ -982,6 +994,9 @@ class GatewayCore:
             self._submit(client_id, parsed, inst)
 
 
+READ_ONLY_TEXT = (
+    "Error validating request.-'bd' : cause - The API interface is currently in Read-Only mode."
+)
 INFO_TEXT = {
     399: "Order Message:\nWarning: your order will not be placed at the exchange until "
     "2026-01-02 09:30:00 US/Eastern",

@@ -84,7 +84,7 @@ class ClientSession(asyncio.Protocol):
             ),
             m.IN_REQ_HISTORICAL_DATA: self._req_historical_data,
             m.IN_REQ_CURRENT_TIME: lambda f: self.send(m.current_time(int(self.core.clock()))),
-            m.IN_REQ_GLOBAL_CANCEL: lambda f: self.core.global_cancel(),
+            m.IN_REQ_GLOBAL_CANCEL: lambda f: self.core.global_cancel(self),
             m.IN_REQ_MARKET_DATA_TYPE: self._req_market_data_type,
             m.IN_REQ_POSITIONS: self._req_positions,
             m.IN_REQ_ACCOUNT_SUMMARY: self._req_account_summary,

@@ -352,3 +352,27 @@ def test_synthetic_market_prices_and_history() -> None:
             ib.disconnect()
 
     run(scenario())
+
+
+def test_read_only_api_setting_refuses_orders_with_321() -> None:
+    async def scenario() -> None:
+        async with SimGateway(quiet_config(read_only_api=True)) as gw:
+            ib = await connect(gw.port)
+            codes: list[tuple[int, int]] = []
+            ib.errorEvent += lambda req_id, code, msg, contract: codes.append((req_id, code))
+            [aapl] = await ib.qualifyContractsAsync(Stock("AAPL", "SMART", "USD"))
+            trade = ib.placeOrder(aapl, MarketOrder("BUY", 1))
+            ib.reqGlobalCancel()
+            await wait_until(lambda: (trade.order.orderId, 321) in codes and (-1, 321) in codes)
+            assert gw.core.exchange.orders() == []
+            assert (
+                float(
+                    next(
+                        v.value for v in await ib.accountSummaryAsync() if v.tag == "NetLiquidation"
+                    )
+                )
+                > 0
+            )
+            ib.disconnect()
+
+    run(scenario())
