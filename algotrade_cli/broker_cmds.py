@@ -41,6 +41,13 @@ SIM_SEED_OPT = typer.Option(7, "--sim-seed", help="sim: seed of the demo account
 SIM_LATENCY_OPT = typer.Option(
     0.0, "--sim-latency", min=0.0, help="sim: seconds from an order to its first fill."
 )
+SIM_STATE_OPT = typer.Option(
+    None,
+    "--sim-state",
+    dir_okay=False,
+    help="sim: JSON file keeping the simulated account between commands (created when missing; "
+    "--sim-positions/--sim-orders seed it only then).",
+)
 SIM_CASH_OPT = typer.Option(
     1_000_000.0, "--sim-cash", min=0.0, help="sim: starting cash of the demo account (USD)."
 )
@@ -63,6 +70,7 @@ def _broker(
     sim_seed: int,
     sim_cash: float = 1_000_000.0,
     sim_latency: float = 0.0,
+    sim_state: Path | None = None,
 ) -> Broker:
     from engine.broker.factory import make_broker, resolve_target
 
@@ -74,9 +82,16 @@ def _broker(
     except ValueError as exc:
         eprint(f"error: {exc}")
         raise typer.Exit(int(ExitCode.USAGE)) from None
+    state = _load_sim_state(sim_state) if target.kind == "sim" else None
+    if state is not None and (sim_positions or sim_orders):
+        eprint(
+            f"error: {sim_state} already holds a simulated account; --sim-positions and "
+            "--sim-orders only seed a new one (delete the file to start over)"
+        )
+        raise typer.Exit(int(ExitCode.USAGE))
     return make_broker(
         target, cfg.pacing, sim_positions=sim_positions, sim_orders=sim_orders,
-        sim_seed=sim_seed, sim_cash=sim_cash, sim_latency=sim_latency,
+        sim_seed=sim_seed, sim_cash=sim_cash, sim_latency=sim_latency, sim_state=state,
         reconnect_max_backoff=cfg.broker.reconnect_max_backoff,
     )  # fmt: skip
 
@@ -119,6 +134,7 @@ def probe_account(
     sim_seed: int = SIM_SEED_OPT,
     sim_cash: float = SIM_CASH_OPT,
     sim_latency: float = SIM_LATENCY_OPT,
+    sim_state: Path | None = SIM_STATE_OPT,
 ) -> int:
     """Read-only account probe (gate 6); writes ACCOUNT_CONFIG.json.
 
@@ -137,10 +153,11 @@ def probe_account(
     impl = _broker(
         cfg, kind=broker, host=host, port=port, client_id=client_id, account=account,
         readonly=True, sim_positions=sim_positions, sim_orders=sim_orders, sim_seed=sim_seed,
-        sim_cash=sim_cash, sim_latency=sim_latency,
+        sim_cash=sim_cash, sim_latency=sim_latency, sim_state=sim_state,
     )  # fmt: skip
     probed_at = datetime.now(UTC)
     outcome = asyncio.run(run_probe(read_only(impl), clock=SystemClock()))
+    _save_sim_state(impl, sim_state)
     s = outcome.summary
     is_ib = impl.kind == "ib"
     target_port = port or cfg.broker.port
@@ -246,6 +263,7 @@ def _emergency(
         client_id=opts["client_id"], account=opts["account"], readonly=False,
         sim_positions=opts["sim_positions"], sim_orders=opts["sim_orders"],
         sim_seed=opts["sim_seed"], sim_cash=opts["sim_cash"], sim_latency=opts["sim_latency"],
+        sim_state=opts["sim_state"],
     )  # fmt: skip
 
     async def main() -> int:
@@ -259,7 +277,35 @@ def _emergency(
         finally:
             await impl.close()
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    finally:
+        _save_sim_state(impl, opts["sim_state"])
+
+
+def _load_sim_state(path: Path | None) -> dict[str, Any] | None:
+    if path is None or not path.exists():
+        return None
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        eprint(f"error: cannot read the simulated account {path}: {exc}; delete it to start over")
+        raise typer.Exit(int(ExitCode.USAGE)) from None
+    return data if isinstance(data, dict) else {}
+
+
+def _save_sim_state(impl: Broker, path: Path | None) -> None:
+    """Persist the simulated account (atomically) so the next command continues from it."""
+    exchange = getattr(impl, "exchange", None)
+    if path is None or exchange is None:
+        return
+    import json
+
+    from artifacts.io import atomic_write_text
+
+    atomic_write_text(path, json.dumps(exchange.to_state()))
 
 
 @guarded
@@ -279,6 +325,7 @@ def cancel_all(
     sim_seed: int = SIM_SEED_OPT,
     sim_cash: float = SIM_CASH_OPT,
     sim_latency: float = SIM_LATENCY_OPT,
+    sim_state: Path | None = SIM_STATE_OPT,
 ) -> int:
     """Cancel every open order (paced), then verify with the broker that none is left."""
     from engine.broker.clock import SystemClock
@@ -337,6 +384,7 @@ def flatten(
     sim_seed: int = SIM_SEED_OPT,
     sim_cash: float = SIM_CASH_OPT,
     sim_latency: float = SIM_LATENCY_OPT,
+    sim_state: Path | None = SIM_STATE_OPT,
 ) -> int:
     """Close every position with market orders (paced), then verify with the broker."""
     from engine.broker.clock import SystemClock
@@ -390,6 +438,7 @@ def rollback(
     sim_seed: int = SIM_SEED_OPT,
     sim_cash: float = SIM_CASH_OPT,
     sim_latency: float = SIM_LATENCY_OPT,
+    sim_state: Path | None = SIM_STATE_OPT,
 ) -> int:
     """Emergency procedure (SPEC §7): cancel all → detach (HALT flag) → flatten → verify flat.
 
@@ -431,7 +480,7 @@ def rollback(
 
 def _opts(scope: dict[str, Any]) -> dict[str, Any]:
     keys = ("broker", "host", "port", "client_id", "account", "yes", "confirm_live",
-            "sim_positions", "sim_orders", "sim_seed", "sim_cash", "sim_latency")  # fmt: skip
+            "sim_positions", "sim_orders", "sim_seed", "sim_cash", "sim_latency", "sim_state")  # fmt: skip
     return {k: scope[k] for k in keys}
 
 

@@ -50,3 +50,14 @@ class VirtualClock:
         target = self._now + max(0.0, seconds)
         self._now = max(self._now, target)
         await asyncio.sleep(0)
+
+
+class WallClock:
+    """Epoch seconds (``time.time``) and ``asyncio.sleep``: a timeline that continues across
+    processes, for a simulated account saved in one command and loaded by the next."""
+
+    def now(self) -> float:
+        return time.time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))

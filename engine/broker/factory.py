@@ -9,11 +9,12 @@ every command works offline. ``kind="ib"`` builds an :class:`~engine.broker.ib.I
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from engine.broker.clock import Clock, SystemClock
+from engine.broker.clock import Clock, SystemClock, WallClock
 from engine.broker.pacing import PacingLimiter
 from engine.broker.protocol import Broker, BrokerKind
-from engine.broker.sim_exchange import ExchangeConfig, demo_exchange
+from engine.broker.sim_exchange import ExchangeConfig, SimExchange, demo_exchange
 from engine.config import BrokerConfig, PacingConfig
 
 DEFAULT_SIM_ACCOUNT = "DU1234567"
@@ -71,14 +72,25 @@ def make_broker(
     sim_seed: int = 7,
     sim_latency: float = 0.0,
     sim_cash: float = 1_000_000.0,
+    sim_state: dict[str, Any] | None = None,
     reconnect_max_backoff: float = 30.0,
 ) -> Broker:
-    """A broker for ``target``, paced at ``pacing.rate`` messages per second."""
-    clock = clock or SystemClock()
-    pacer = PacingLimiter(pacing.rate, pacing.burst, clock=clock)
+    """A broker for ``target``, paced at ``pacing.rate`` messages per second.
+
+    ``sim_state`` (from ``SimExchange.to_state``) continues a saved simulated account instead of
+    seeding a demo one; the simulated broker then runs on the wall clock (epoch seconds) so the
+    saved timeline continues in this process.
+    """
     if target.kind == "sim":
         from engine.broker.simulated import SimulatedBroker
 
+        clock = clock or WallClock()
+        pacer = PacingLimiter(pacing.rate, pacing.burst, clock=clock)
+        if sim_state is not None:
+            return SimulatedBroker(
+                SimExchange.from_state(sim_state), clock=clock, pacer=pacer, client_id=0,
+                readonly=target.readonly,
+            )  # fmt: skip
         exchange = demo_exchange(
             positions=sim_positions,
             resting_orders=sim_orders,
@@ -97,6 +109,8 @@ def make_broker(
         )
     from engine.broker.ib import IBBroker
 
+    clock = clock or SystemClock()
+    pacer = PacingLimiter(pacing.rate, pacing.burst, clock=clock)
     return IBBroker(
         host=target.host,
         port=target.port,

@@ -35,8 +35,8 @@ import math
 import random
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from typing import Literal
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
 
 from engine.broker.commissions import CommissionModel, CommissionSchedule, CommissionState
 
@@ -521,6 +521,93 @@ class SimExchange:
             commissions_paid=self._commissions_paid,
         )
 
+    # ----------------------------------------------------------------- persistence
+    def to_state(self) -> dict[str, Any]:
+        """The whole exchange as JSON-ready data (config, prices, orders, fills, account, RNG).
+
+        ``SimExchange.from_state(ex.to_state())`` continues exactly where ``ex`` stopped, so a
+        simulated account can live across processes (``--sim-state`` of the broker commands).
+        """
+        version, internal, gauss = self._rng.getstate()
+        return {
+            "state_version": 1,
+            "config": _config_to_json(self.config),
+            "now": self._now,
+            "symbols": [
+                {"spec": asdict(sym.spec), "mid": sym.mid, "updated": sym.updated}
+                for sym in self._symbols.values()
+            ],
+            "orders": [
+                {
+                    "spec": asdict(o.spec),
+                    "order_id": o.order_id,
+                    "perm_id": o.perm_id,
+                    "placed_at": o.placed_at,
+                    "next_due": o.next_due if math.isfinite(o.next_due) else None,
+                    "status": o.status,
+                    "filled": o.filled,
+                    "value": o.value,
+                    "triggered": o.triggered,
+                    "commission": asdict(o.commission),
+                }
+                for o in self._orders.values()
+            ],
+            "positions": {k: asdict(v) for k, v in self._positions.items()},
+            "fills": [asdict(f) for f in self._fills],
+            "cash": self._cash,
+            "commissions_paid": self._commissions_paid,
+            "month_volume": self._commission_model.month_volume,
+            "next_perm": self._next_perm,
+            "exec_seq": self._exec_seq,
+            "max_id": {str(k): v for k, v in self._max_id.items()},
+            "rng": [version, list(internal), gauss],
+        }
+
+    @classmethod
+    def from_state(cls, data: dict[str, Any]) -> SimExchange:
+        """Rebuild an exchange saved with :meth:`to_state`; raises ``ValueError`` when unusable."""
+        if data.get("state_version") != 1:
+            raise ValueError(
+                f"simulated exchange state version {data.get('state_version')!r} is not 1; "
+                "delete the state file to start a fresh demo account"
+            )
+        try:
+            ex = cls(_config_from_json(data["config"]), now=float(data["now"]))
+            for item in data["symbols"]:
+                spec = SymbolSpec(**item["spec"])
+                ex._symbols[spec.symbol] = _Symbol(spec, float(item["mid"]), float(item["updated"]))
+            for item in data["orders"]:
+                spec_data = dict(item["spec"])
+                order = _Order(
+                    spec=OrderSpec(**spec_data),
+                    order_id=int(item["order_id"]),
+                    perm_id=int(item["perm_id"]),
+                    placed_at=float(item["placed_at"]),
+                    next_due=math.inf if item["next_due"] is None else float(item["next_due"]),
+                    status=item["status"],
+                    filled=int(item["filled"]),
+                    value=float(item["value"]),
+                    triggered=bool(item["triggered"]),
+                    commission=CommissionState(**item["commission"]),
+                )
+                key = (order.spec.client_id, order.order_id)
+                ex._orders[key] = order
+                if order.status not in FINAL_STATUSES:
+                    ex._working[key] = order
+            ex._positions = {k: _Position(**v) for k, v in data["positions"].items()}
+            ex._fills = [Fill(**f) for f in data["fills"]]
+            ex._cash = float(data["cash"])
+            ex._commissions_paid = float(data["commissions_paid"])
+            ex._commission_model.month_volume = float(data["month_volume"])
+            ex._next_perm = int(data["next_perm"])
+            ex._exec_seq = int(data["exec_seq"])
+            ex._max_id = {int(k): int(v) for k, v in data["max_id"].items()}
+            version, internal, gauss = data["rng"]
+            ex._rng.setstate((version, tuple(internal), gauss))
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"simulated exchange state is incomplete or malformed: {exc}") from exc
+        return ex
+
     # ----------------------------------------------------------------- administration
     def set_position(self, symbol: str, quantity: int, avg_cost: float) -> None:
         """Seed a position without trading (a demo account, a restored state)."""
@@ -783,6 +870,23 @@ class SimExchange:
             error_code=code,
             reason=reason,
         )
+
+
+def _config_to_json(config: ExchangeConfig) -> dict[str, Any]:
+    data = asdict(config)
+    data["commissions"]["tiers"] = [
+        [None if math.isinf(bound) else bound, rate] for bound, rate in config.commissions.tiers
+    ]
+    return data
+
+
+def _config_from_json(data: dict[str, Any]) -> ExchangeConfig:
+    data = dict(data)
+    comm = dict(data.pop("commissions"))
+    comm["tiers"] = tuple(
+        (math.inf if bound is None else float(bound), float(rate)) for bound, rate in comm["tiers"]
+    )
+    return ExchangeConfig(**data, commissions=CommissionSchedule(**comm))
 
 
 def demo_exchange(

@@ -159,3 +159,15 @@ def test_rollback_that_cannot_get_flat_in_time_exits_1_with_not_flat(in_tmp_dir:
     report = read_artifact(in_tmp_dir / "prelive" / "ROLLBACK_REPORT.json", RollbackReport)
     assert report.verdict == "NOT_FLAT" and report.remaining_positions == 2
     assert "0 of 2 positions closed" in result.stdout.replace("\n", " ")
+
+
+def test_sim_state_file_carries_the_account_between_commands(in_tmp_dir: Path) -> None:
+    state = str(in_tmp_dir / "account.json")
+    first = run_cli("probe-account", "--sim-state", state, "--sim-positions", "3",
+                    "--sim-orders", "2", "--json")  # fmt: skip
+    assert first.exit_code == 0 and json.loads(first.stdout)["positions_count"] == 3
+    assert run_cli("flatten", "--sim-state", state, "--yes").exit_code == 0
+    after = json.loads(run_cli("probe-account", "--sim-state", state, "--json").stdout)
+    assert after["positions_count"] == 0 and after["open_orders_count"] == 2
+    reseed = run_cli("probe-account", "--sim-state", state, "--sim-positions", "1")
+    assert reseed.exit_code == 2 and "already holds" in reseed.stderr

@@ -181,3 +181,26 @@ def test_round_trips_at_a_constant_mid_cost_exactly_spread_and_commissions(
     assert acct.net_liquidation == pytest.approx(acct.cash)
     assert acct.realized_pnl <= 1e-6
     assert acct.commissions_paid == pytest.approx(sum(f.commission for f in ex.executions()))
+
+
+def test_state_round_trip_continues_identically() -> None:
+    import json
+
+    a = demo_exchange(positions=4, resting_orders=6, seed=9)
+    a.place(OrderSpec("DEMO001", "BUY", 10, order_ref="r1"), now=1.0)
+    b = SimExchange.from_state(json.loads(json.dumps(a.to_state())))
+    assert b.account() == a.account() and b.positions() == a.positions()
+    assert b.open_orders() == a.open_orders() and b.executions() == a.executions()
+    assert b.orders_by_ref("r1") == a.orders_by_ref("r1")
+    for ex in (a, b):  # the same future: ids, exec ids, commissions tiers, RNG
+        ex.place(OrderSpec("DEMO002", "SELL", 25), now=2.0)
+        ex.cancel(1, now=2.0)
+    assert a.executions() == b.executions() and a.account() == b.account()
+    assert a.open_orders() == b.open_orders()
+
+
+def test_state_of_another_version_is_refused() -> None:
+    with pytest.raises(ValueError, match="version"):
+        SimExchange.from_state({"state_version": 99})
+    with pytest.raises(ValueError, match="malformed"):
+        SimExchange.from_state({"state_version": 1})
