@@ -313,6 +313,7 @@ def fit_hmm(
     max_iter: int = 200,
     tol: float = 1e-6,
     warm_start: HMMParams | None = None,
+    fresh_inits: bool = True,
 ) -> HMMParams:
     """Fit a Gaussian HMM by EM; states ordered by the mean of feature 0 (ascending).
 
@@ -322,6 +323,8 @@ def fit_hmm(
         Rows with NaN are skipped by the emissions (the chain still steps through them).
     n_init : int
         Seeded initialisations (volatility terciles + random rows); ``warm_start`` adds one.
+    warm_start, fresh_inits : HMMParams or None, bool
+        Start EM from a previous fit; with ``fresh_inits`` False, from it alone.
     """
     x_raw = np.asarray(features, dtype=float)
     valid = np.all(np.isfinite(x_raw), axis=1)
@@ -335,9 +338,13 @@ def fit_hmm(
     scale = np.where(scale > 0, scale, 1.0)
     x = (x_raw - center) / scale
     rng = np.random.default_rng(seed)
-    # A refit starts from the previous fit and the volatility terciles only: the previous fit
-    # already won a multi-start contest, and refits run every few weeks.
-    inits = _initialisations(x, n_states, rng, 1 if warm_start is not None else n_init)
+    # A refit starts from the previous fit and (with fresh_inits) the volatility terciles only:
+    # the previous fit already won a multi-start contest, and refits run every few weeks.
+    inits = (
+        _initialisations(x, n_states, rng, 1 if warm_start is not None else n_init)
+        if fresh_inits or warm_start is None
+        else []
+    )
     if warm_start is not None:
         w = warm_start.restandardise(center, scale)
         inits.insert(0, (w.start, w.trans, w.means, w.covs))
@@ -412,7 +419,10 @@ class RegimeFilter:
     """Refit-and-filter schedule of SPEC §2.4 driven by ``cfg`` (config section ``regime``).
 
     ``cfg.window`` is the rolling fit window (also the cap when ``cfg.expanding`` is False),
-    ``cfg.refit_every`` the days between EM refits.
+    ``cfg.refit_every`` the days between EM refits. Each refit starts EM from the previous fit
+    (``warm_start``); while the sample is shorter than ``cfg.window`` rows, and then on every
+    ``fresh_every``-th refit, EM also restarts from the volatility terciles and keeps the better
+    likelihood (``n_init`` starts on the first fit).
     """
 
     cfg: RegimeConfig
@@ -423,6 +433,7 @@ class RegimeFilter:
     max_iter: int = 200
     tol: float = 1e-5
     warm_start: bool = True
+    fresh_every: int = 6
 
     def run(self, features: np.ndarray, dates: Any = None) -> RegimePath:
         """Filtered regimes for every row of ``features`` (T, D), each from data ≤ its row."""
@@ -455,6 +466,9 @@ class RegimeFilter:
                 max_iter=self.max_iter,
                 tol=self.tol,
                 warm_start=previous if self.warm_start else None,
+                # Young models move most: restart from the terciles on every refit until the
+                # sample reaches cfg.window rows, then on every fresh_every-th one.
+                fresh_inits=bool(i % self.fresh_every == 0 or row + 1 - lo < self.cfg.window),
             )
             fitted.append(params)
             previous = params
