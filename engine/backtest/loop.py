@@ -31,8 +31,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from engine.backtest.alpha import AlphaModel, AlphaSignals, ensemble_alpha, expected_returns
+from engine.backtest.alpha import AlphaModel, AlphaSignals, ensemble_alpha
 from engine.backtest.costs import trade_costs
+from engine.backtest.decision import decide_weights
 from engine.backtest.optimizers import make_optimizer
 from engine.backtest.result import (
     BacktestResult,
@@ -42,8 +43,7 @@ from engine.backtest.result import (
 )
 from engine.config import AppConfig, Rebalance
 from engine.data.panel import MarketPanel
-from engine.portfolio.base import Limits, PortfolioOptimizer
-from engine.portfolio.covariance import ledoit_wolf
+from engine.portfolio.base import PortfolioOptimizer
 from engine.risk.kill_switch import KillSwitchBank, KillSwitchEvent, MemoryLatchStore
 from engine.stats.performance import performance_summary
 from engine.stats.psr import OnlinePSR, probabilistic_sharpe_ratio
@@ -55,7 +55,6 @@ LimitsProvider = Callable[[int], tuple[float, float]]
 
 _EXCHANGE_TZ = ZoneInfo("America/New_York")
 ADV_WINDOW = 21
-MIN_COV_ROWS = 20
 
 
 def rebalance_indices(dates: pd.DatetimeIndex, freq: Rebalance, first: int) -> np.ndarray:
@@ -262,28 +261,23 @@ def run_backtest(
                 limits_provider(t) if limits_provider is not None else (pf.gross_lim, pf.net_lim)
             )
             cols["gross_limit"][t], cols["net_limit"][t] = gross, net
-            window = returns[max(1, t - pf.cov_window + 1) : t + 1]
-            if window.shape[0] >= MIN_COV_ROWS:
-                has_data = np.isfinite(window).sum(axis=0) >= MIN_COV_ROWS
-                cov, _ = ledoit_wolf(window)
-                sigma = np.sqrt(np.diag(cov))
-                mu = expected_returns(
-                    alpha.combined[t], sigma, float(alpha.ic_estimate[t]), alpha.horizon
-                )
-                mu = np.where(has_data, mu, 0.0)
-                frozen = ~tradable[t] | ~has_data
-                lower = np.where(frozen, w_now, -pf.box_lim)
-                upper = np.where(frozen, w_now, pf.box_lim)
-                limits = Limits(
-                    gross=gross,
-                    net=net,
-                    box=pf.box_lim,
-                    vol_target=pf.vol_target,
-                    periods_per_year=ppy,
-                    lower=lower,
-                    upper=upper,
-                )
-                alloc = opt.allocate(mu, cov, w_now, limits)
+            decision = decide_weights(
+                score_row=alpha.combined[t],
+                ic=float(alpha.ic_estimate[t]),
+                horizon=alpha.horizon,
+                returns=returns,
+                t=t,
+                w_now=w_now,
+                tradable_row=tradable[t],
+                gross=gross,
+                net=net,
+                pf=pf,
+                periods_per_year=ppy,
+                optimizer=opt,
+            )
+            if decision.allocation is not None:
+                alloc = decision.allocation
+                sigma = decision.sigma
                 opt_seconds += alloc.solve_seconds
                 for name, value in alloc.residuals.items():
                     max_residuals[name] = max(max_residuals.get(name, 0.0), float(value))
