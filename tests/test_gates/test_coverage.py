@@ -57,3 +57,16 @@ def test_bad_reports_are_problems_not_exceptions(tmp_path: Path, text: str, need
 def test_missing_file_is_a_problem(tmp_path: Path) -> None:
     problem = read_coverage(tmp_path / "nope.json")
     assert isinstance(problem, CoverageProblem) and "cannot read" in problem.message
+
+
+@pytest.mark.slow
+def test_run_coverage_writes_a_report_gate1_can_read(tmp_path: Path) -> None:
+    from engine.data.assets import REPO_ROOT
+    from gates.coverage import run_suite_with_coverage
+
+    report = tmp_path / "coverage.json"
+    run = run_suite_with_coverage(REPO_ROOT, report, extra=("tests/test_gates/test_selection.py",))
+    assert run.exit_code == 0 and "--cov" in run.command
+    reading = read_coverage(report)
+    assert isinstance(reading, CoverageReading)
+    assert 0.0 < reading.fraction < 0.5  # one small test file covers little of the code base
