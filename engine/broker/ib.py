@@ -52,6 +52,7 @@ from engine.broker.ledger import IntentLedger, ReconcileReport
 from engine.broker.pacing import PacingLimiter, PacingViolation
 from engine.broker.protocol import BrokerKind
 from engine.broker.types import (
+    EVENT_BUFFER,
     AccountSummary,
     BrokerDisconnected,
     BrokerError,
@@ -196,7 +197,9 @@ class IBBroker:
         self.reconnects = 0
         self._ready = False
         self._closing = False
-        self._queue: asyncio.Queue[BrokerEvent] = asyncio.Queue()
+        # Bounded: with nobody reading events() the oldest are dropped (and counted).
+        self._queue: asyncio.Queue[BrokerEvent] = asyncio.Queue(maxsize=EVENT_BUFFER)
+        self.events_dropped = 0
         self._subscribed: dict[str, Any] = {}
         self._contracts: dict[str, Contract] = {}
         self._cancel_waiters: dict[int, asyncio.Future[tuple[bool, int | None, str]]] = {}
@@ -434,8 +437,8 @@ class IBBroker:
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[tuple[bool, int | None, str]] = loop.create_future()
         self._cancel_waiters[numeric] = waiter
-        await self._send(order=True)
         try:
+            await self._send(order=True)
             if trade is not None:
                 self.ib.cancelOrder(trade.order)
             else:
@@ -627,7 +630,12 @@ class IBBroker:
             )
 
     def _emit(self, event: BrokerEvent) -> None:
-        self._queue.put_nowait(event)
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self._queue.get_nowait()
+            self.events_dropped += 1
+            self._queue.put_nowait(event)
 
     def _spawn(self, coro: Awaitable[object]) -> None:
         task = asyncio.ensure_future(coro)

@@ -38,6 +38,7 @@ from engine.broker.sim_exchange import (
     SimExchange,
 )
 from engine.broker.types import (
+    EVENT_BUFFER,
     AccountSummary,
     BrokerDisconnected,
     BrokerEvent,
@@ -102,7 +103,9 @@ class SimulatedBroker:
         self._origin_wall = wall_origin or datetime.now(UTC)
         self._connected = False
         self._ready = False
-        self._queue: asyncio.Queue[BrokerEvent] = asyncio.Queue()
+        # Bounded: with nobody reading events() the oldest are dropped (and counted).
+        self._queue: asyncio.Queue[BrokerEvent] = asyncio.Queue(maxsize=EVENT_BUFFER)
+        self.events_dropped = 0
         self._wake = asyncio.Event()
         self._pump: asyncio.Task[None] | None = None
 
@@ -351,7 +354,7 @@ class SimulatedBroker:
                 ledger.add_fill(ev.exec_id, order_id, ev.order_ref or None, ev.filled)
             if ev.time != wall_at:
                 wall_at, wall = ev.time, self._wall(ev.time)
-            self._queue.put_nowait(
+            self._emit(
                 BrokerEvent(
                     "fill" if is_fill else ("error" if ev.kind == "error" else "status"),
                     wall,
@@ -374,7 +377,12 @@ class SimulatedBroker:
             )
 
     def _emit(self, event: BrokerEvent) -> None:
-        self._queue.put_nowait(event)
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self._queue.get_nowait()
+            self.events_dropped += 1
+            self._queue.put_nowait(event)
 
     def _wall(self, at: float | None = None) -> datetime:
         t = self.clock.now() if at is None else at

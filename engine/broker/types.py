@@ -19,6 +19,9 @@ EventKind = Literal["status", "fill", "error", "connection"]
 
 FINAL_ORDER_STATUSES: frozenset[str] = frozenset({"FILLED", "CANCELED", "REJECTED"})
 
+#: Events a broker keeps for ``events()`` readers before dropping the oldest.
+EVENT_BUFFER = 100_000
+
 
 class BrokerError(Exception):
     """Base of broker failures that callers may want to handle."""

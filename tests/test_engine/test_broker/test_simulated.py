@@ -154,3 +154,19 @@ def test_finished_intents_of_an_earlier_session_are_duplicates() -> None:
         await second.close()
 
     asyncio.run(main())
+
+
+def test_unread_events_are_bounded_and_counted() -> None:
+    async def main() -> None:
+        broker = SimulatedBroker(sim_market(), clock=VirtualClock())
+        broker._queue = asyncio.Queue(maxsize=3)  # a tiny buffer for the test
+        await broker.connect()  # 1 connection event
+        await broker.place(intent("AAA", "BUY", 1))  # + submitted (the fill is 50 ms later)
+        await broker.place(intent("AAA", "BUY", 1))  # + submitted: 3, full
+        await broker.place(intent("AAA", "BUY", 1))  # the oldest (connection) is dropped
+        assert broker.events_dropped == 1
+        kinds = [e.kind for e in broker.drain_events()]
+        assert kinds == ["status", "status", "status"]
+        await broker.close()
+
+    asyncio.run(main())
