@@ -24,6 +24,7 @@ from typing import TypeVar
 
 from contracts.messages import Direction, OrderIntent
 from engine.broker.clock import Clock
+from engine.broker.pacing import call_with_retry
 from engine.broker.protocol import Broker, ReadOnlyBroker
 from engine.broker.types import (
     AccountSummary,
@@ -174,10 +175,13 @@ async def poll_until(
     deadline_seconds: float,
     interval: float = 0.25,
 ) -> tuple[T, bool]:
-    """Call ``read`` until ``done(result)`` or the deadline; returns the last result and success."""
+    """Call ``read`` until ``done(result)`` or the deadline; returns the last result and success.
+
+    A read that times out is retried with exponential backoff (3 retries) before giving up.
+    """
     end = clock.now() + deadline_seconds
     while True:
-        value = await read()
+        value = await call_with_retry(read, retries=3, backoff_initial=interval, clock=clock)
         if done(value):
             return value, True
         if clock.now() >= end:

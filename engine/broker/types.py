@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Literal
 
 from contracts.messages import Direction, ExecutionReport, OrderStatus, OrderType
+from engine.broker.pacing import TransientError
 
 TradingMode = Literal["paper", "live"]
 EventKind = Literal["status", "fill", "error", "connection"]
@@ -39,8 +40,8 @@ class BrokerDisconnected(BrokerNotReady):
     """The connection was lost (pacing violation, network, gateway restart)."""
 
 
-class BrokerTimeout(BrokerError):
-    """A request got no answer within its timeout."""
+class BrokerTimeout(BrokerError, TransientError):
+    """A request got no answer within its timeout (transient: worth a paced retry)."""
 
 
 class ReadOnlyViolation(BrokerError):

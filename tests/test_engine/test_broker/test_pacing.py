@@ -102,3 +102,22 @@ def test_rejects_bad_parameters() -> None:
         PacingLimiter(rate=0)
     with pytest.raises(ValueError, match="burst"):
         PacingLimiter(burst=0)
+
+
+def test_poll_retries_a_timed_out_read() -> None:
+    from engine.broker.operations import poll_until
+    from engine.broker.types import BrokerTimeout
+
+    clock = VirtualClock(start=0.0)
+    calls: list[float] = []
+
+    async def flaky_read() -> int:
+        calls.append(clock.now())
+        if len(calls) == 1:
+            raise BrokerTimeout("no answer")
+        return 0
+
+    value, ok = asyncio.run(
+        poll_until(flaky_read, lambda v: v == 0, clock=clock, deadline_seconds=5, interval=0.5)
+    )
+    assert ok and value == 0 and calls == pytest.approx([0.0, 0.5])
