@@ -233,7 +233,14 @@ class IBBroker:
                 ),
                 timeout=self.timeout * 4,
             )  # fmt: skip
-        except (ConnectionRefusedError, OSError) as exc:
+        except ConnectionError as exc:
+            if exc.args and isinstance(exc.args[0], list):
+                # raiseSyncErrors: connected, but a startup request (positions, open orders,
+                # executions…) got no complete answer: fail closed.
+                raise BrokerNotReady(
+                    f"startup synchronisation with {self.host}:{self.port} failed: "
+                    f"{'; '.join(map(str, exc.args[0]))}; not ready, nothing will be sent"
+                ) from exc
             raise BrokerUnreachable(
                 f"cannot reach TWS/IB Gateway at {self.host}:{self.port}: {exc}; is it running "
                 "and is the API enabled on that port?"
@@ -243,8 +250,10 @@ class IBBroker:
                 f"no API handshake from {self.host}:{self.port} within {self.timeout}s "
                 "(wrong port, client id in use, or gateway not logged in)"
             ) from exc
-        except ConnectionError as exc:
-            raise BrokerNotReady(f"startup synchronisation failed: {exc}") from exc
+        except OSError as exc:
+            raise BrokerUnreachable(
+                f"cannot reach TWS/IB Gateway at {self.host}:{self.port}: {exc}"
+            ) from exc
         if not self.account:
             accounts = self.ib.managedAccounts()
             self.account = accounts[0] if accounts else None

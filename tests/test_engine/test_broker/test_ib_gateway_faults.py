@@ -14,6 +14,7 @@ from engine.broker.ib import IBBroker
 from engine.broker.pacing import PacingLimiter
 from engine.broker.simgateway.core import GatewayConfig
 from engine.broker.simgateway.server import SimGateway
+from engine.broker.types import BrokerDisconnected, BrokerNotReady
 from tests.test_engine.test_broker.conformance import intent
 
 pytestmark = [pytest.mark.broker, pytest.mark.integration]
@@ -122,5 +123,56 @@ def test_an_order_lost_with_the_connection_is_reported_and_never_sent_twice() ->
             again = await broker.place(order)
             assert again.duplicate and broker.order_messages_sent == sent
             assert gw.core.exchange.orders_by_ref(handle.intent_id) == []
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("end", ["positionEnd", "execDetailsEnd"])
+def test_startup_reconciliation_fails_closed_when_the_broker_withholds_an_answer(end: str) -> None:
+    async def main() -> None:
+        gateway = SimGateway(GatewayConfig(port=0, seed=2, symbols=("AAA",)))
+        gateway.core.registry.add("AAA")
+        gateway.faults.withhold(end)
+        await gateway.start()
+        broker = IBBroker(port=gateway.port, client_id=31, readonly=False, timeout=0.5,
+                          auto_reconnect=False)  # fmt: skip
+        try:
+            with pytest.raises(BrokerNotReady):
+                await broker.connect()
+            assert not broker.is_ready
+            with pytest.raises((BrokerNotReady, BrokerDisconnected)):
+                await broker.place(intent("AAA", "BUY", 1))
+            assert gateway.core.exchange.orders() == []
+        finally:
+            await broker.close()
+            await gateway.stop()
+
+    asyncio.run(main())
+
+
+def test_duplicated_fill_messages_count_once_and_late_commissions_are_joined() -> None:
+    async def main() -> None:
+        async with gateway_and_broker() as (gw, broker):
+            gw.faults.duplicate_fills = 1
+            gw.faults.commission_delay = 0.3
+            fills = []
+
+            async def pull() -> None:
+                async for ev in broker.events():
+                    if ev.kind == "fill":
+                        fills.append(ev)
+
+            task = asyncio.ensure_future(pull())
+            order = intent("AAA", "BUY", 7)
+            await broker.place(order)
+            await until(lambda: len(fills) >= 1)
+            await asyncio.sleep(0.5)  # the duplicate and the late commission report arrive
+            task.cancel()
+            assert len(fills) == 1 and fills[0].last_fill_quantity == 7
+            executions = [
+                e for e in await broker.executions() if e.intent_id == str(order.intent_id)
+            ]
+            assert len(executions) == 1 and executions[0].commission is not None
+            assert executions[0].commission > 0
 
     asyncio.run(main())
