@@ -327,7 +327,11 @@ def cancel_all(
     sim_latency: float = SIM_LATENCY_OPT,
     sim_state: Path | None = SIM_STATE_OPT,
 ) -> int:
-    """Cancel every open order (paced), then verify with the broker that none is left."""
+    """Cancel every open order (paced), then verify with the broker that none is left.
+
+    Exit 0 verified, 1 orders still open at the deadline, 3 broker unreachable, 4 refused
+    (no confirmation; on a LIVE account --confirm-live <account id> is required).
+    """
     from engine.broker.clock import SystemClock
     from engine.broker.operations import cancel_all_orders
 
@@ -386,7 +390,11 @@ def flatten(
     sim_latency: float = SIM_LATENCY_OPT,
     sim_state: Path | None = SIM_STATE_OPT,
 ) -> int:
-    """Close every position with market orders (paced), then verify with the broker."""
+    """Close every position with market orders (paced), then verify with the broker.
+
+    Exit 0 verified flat, 1 positions left at the deadline, 3 broker unreachable, 4 refused
+    (no confirmation; on a LIVE account --confirm-live <account id> is required).
+    """
     from engine.broker.clock import SystemClock
     from engine.broker.operations import flatten_positions
 
@@ -443,7 +451,8 @@ def rollback(
     """Emergency procedure (SPEC §7): cancel all → detach (HALT flag) → flatten → verify flat.
 
     Writes ROLLBACK_REPORT.json; exit 0 only when the broker reports zero open orders and zero
-    positions before the deadline.
+    positions before the deadline, 1 otherwise, 3 broker unreachable, 4 refused (no
+    confirmation; on a LIVE account --confirm-live <account id> is required).
     """
     from engine.broker.clock import SystemClock
     from engine.broker.operations import HaltFlag
