@@ -176,3 +176,17 @@ def test_duplicated_fill_messages_count_once_and_late_commissions_are_joined() -
             assert executions[0].commission > 0
 
     asyncio.run(main())
+
+
+def test_an_unpaced_burst_is_error_100_then_a_reconnect() -> None:
+    async def main() -> None:
+        async with gateway_and_broker(reconnect_initial_backoff=0.1) as (gw, broker):
+            broker.pacer.enabled = False  # misconfigured: no client-side pacing at all
+            broker.ib.client.MaxRequests = 0  # and ib_async's own throttle off
+            for _ in range(80):
+                broker.ib.client.reqCurrentTime()
+            await until(lambda: broker.pacing_violations.count == 1, timeout=3)
+            assert gw.core.stats.pacing_errors == 1
+            await until(lambda: broker.reconnects == 1 and broker.is_ready, timeout=5)
+
+    asyncio.run(main())
