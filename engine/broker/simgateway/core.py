@@ -896,7 +896,8 @@ class GatewayCore:
         if inst is None:
             raise KeyError(f"unknown symbol {symbol!r}")
         self.pinned[inst.symbol] = price
-        self._emit(self._update_price(inst.symbol, self.clock()))
+        if not self.offline:  # while IB is unreachable (1100) the market reaches us after 1101/2
+            self._emit(self._update_price(inst.symbol, self.clock()))
 
     def unpin(self, symbol: str) -> None:
         self.pinned.pop(symbol.upper(), None)
@@ -988,6 +989,7 @@ class GatewayCore:
             )
         self.offline = False
         self.broadcast_error(code, text)
+        self.tick()  # what the market did meanwhile (fills of working orders) arrives now
         held, self._held_offline = self._held_offline, []
         for client_id, parsed, inst in held:
             self.orders.pop((client_id, parsed.order_id), None)
