@@ -104,7 +104,17 @@ async def cancel_and_reject(gw: SimGateway, broker: IBBroker) -> None:
     await asyncio.sleep(0.1)
 
 
+async def dropped_before_processing(gw: SimGateway, broker: IBBroker) -> None:
+    gw.faults.drop_before_order = 1
+    intent = _intent("AAPL", "BUY", 5)
+    await broker.place(intent)
+    await wait_until(lambda: broker.reconnects == 1 and broker.is_ready, timeout=5)
+    again = await broker.place(intent)  # never placed twice, even though it never arrived
+    assert again.duplicate and gw.core.exchange.orders() == []
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "dropped_before_processing": dropped_before_processing,
     "duplicated_fill": duplicated_fill,
     "delayed_commission": delayed_commission,
     "partial_fills_across_a_drop": partial_fills_across_a_drop,
