@@ -628,7 +628,9 @@ class SimExchange:
         if spec.quantity <= 0:
             return CODE_REJECTED, f"Order rejected - reason: quantity {spec.quantity} must be ≥ 1"
         mid = self._symbols[spec.symbol].mid
-        if spec.order_type in ("LIMIT", "STOP_LIMIT"):
+        if spec.order_type in ("LIMIT", "STOP_LIMIT") or (
+            spec.order_type == "ADAPTIVE" and spec.limit_price is not None
+        ):
             if spec.limit_price is None or spec.limit_price <= 0:
                 return CODE_REJECTED, "Order rejected - reason: a limit price is required"
             distance = abs(spec.limit_price - mid) / mid
@@ -692,7 +694,11 @@ class SimExchange:
             return touch
         if kind == "ADAPTIVE":
             saved = self.config.adaptive_improvement * (q.ask - q.mid)
-            return touch - saved if buy else touch + saved
+            price = touch - saved if buy else touch + saved
+            limit = spec.limit_price
+            if limit is not None and ((buy and price > limit) or (not buy and price < limit)):
+                return None  # an Adaptive limit order waits for its price
+            return price
         assert spec.limit_price is not None
         if (buy and touch <= spec.limit_price) or (not buy and touch >= spec.limit_price):
             return touch

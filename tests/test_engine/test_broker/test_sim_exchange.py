@@ -204,3 +204,13 @@ def test_state_of_another_version_is_refused() -> None:
         SimExchange.from_state({"state_version": 99})
     with pytest.raises(ValueError, match="malformed"):
         SimExchange.from_state({"state_version": 1})
+
+
+def test_adaptive_limit_waits_for_its_price() -> None:
+    ex = _exchange(adaptive_improvement=0.5)
+    events = ex.place(OrderSpec("AAA", "BUY", 10, "ADAPTIVE", limit_price=99.0), now=0.0)
+    assert [e.status for e in events] == ["SUBMITTED"]
+    fill = ex.set_price("AAA", 98.5, now=1.0)[-1]
+    assert fill.status == "FILLED" and fill.last_fill_price <= 99.0
+    [far] = ex.place(OrderSpec("AAA", "BUY", 1, "ADAPTIVE", limit_price=50.0), now=2.0)
+    assert far.error_code == 201 and far.reason and "collar" in far.reason
