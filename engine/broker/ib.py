@@ -492,6 +492,8 @@ class IBBroker:
             return
         if info.ends_order:
             status: OrderStatus = "CANCELED" if kind == "order_cancelled" else "REJECTED"
+            if entry.status == status:
+                return  # the orderStatus message already said so (IB sends both)
             self.ledger.update_status(entry.order_id, status)
             if status == "REJECTED":
                 entry.reject_reason = f"IB {code}: {message}"

@@ -174,3 +174,13 @@ def test_executions_keyed_by_exec_id_with_commission_reports() -> None:
     broker._on_commission(trade, fill, CommissionReport(execId="0001.01", commission=0.35))
     assert broker._execution(fill).commission == pytest.approx(0.35)
     assert broker.ledger.get(INTENT).status == "FILLED"  # type: ignore[union-attr]
+
+
+def test_a_cancel_confirmed_twice_is_reported_once() -> None:
+    broker = IBBroker(readonly=False)
+    trade = _live_trade(broker)
+    trade.orderStatus.status = "Cancelled"  # IB's orderStatus(Cancelled) …
+    broker._on_status(trade)
+    broker.ib.wrapper.error(7, 202, "Order Canceled - reason:", "")  # … then error 202
+    events = [broker._queue.get_nowait() for _ in range(broker._queue.qsize())]
+    assert [e.status for e in events] == ["CANCELED"]
