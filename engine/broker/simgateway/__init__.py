@@ -6,7 +6,8 @@ simulated broker), enforces IBKR pacing and can inject the faults real users mee
 
 from __future__ import annotations
 
-from engine.broker.simgateway.core import DEFAULT_ACCOUNT, GatewayConfig, GatewayCore
+from engine.broker.simgateway.config import DEFAULT_ACCOUNT, GatewayConfig
+from engine.broker.simgateway.core import GatewayCore
 from engine.broker.simgateway.faults import GatewayFaults, parse_fault_spec
 from engine.broker.simgateway.server import GatewayStatus, SimGateway
 

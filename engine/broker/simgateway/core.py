@@ -11,20 +11,26 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from typing import Literal, Protocol
+from typing import Protocol
 
 from engine.broker.sim_exchange import (
     ExchangeConfig,
     ExchangeEvent,
     OrderSpec,
     SimExchange,
-    SimOrderType,
     SymbolSpec,
-    TimeInForce,
 )
 from engine.broker.sim_exchange import OrderView as ExchangeOrder
 from engine.broker.simgateway import messages as m
+from engine.broker.simgateway.config import (
+    HALF_SPREAD_BPS,
+    IB_STATUS,
+    INFO_TEXT,
+    ORDER_TYPES,
+    READ_ONLY_TEXT,
+    TIFS,
+    GatewayConfig,
+)
 from engine.broker.simgateway.faults import GatewayFaults
 from engine.broker.simgateway.instruments import ContractSpec, Instrument, InstrumentRegistry
 from engine.broker.simgateway.orders import OrderParseError, ParsedOrder, parse_place_order
@@ -34,67 +40,9 @@ from engine.broker.simgateway.prices import (
     RandomWalkPriceSource,
     SyntheticPriceSource,
 )
+from engine.broker.simgateway.reports import AccountReports, ExecutionFilter, ib_time, money
 
 log = logging.getLogger("algotrade.simgateway")
-
-MIN_SERVER_VERSION = 157
-MAX_SERVER_VERSION = 178
-DEFAULT_ACCOUNT = "DU7654321"
-HALF_SPREAD_BPS = 2.0
-
-IB_STATUS = {
-    "SUBMITTED": "Submitted",
-    "PARTIAL_FILL": "Submitted",
-    "FILLED": "Filled",
-    "CANCELED": "Cancelled",
-    "REJECTED": "Inactive",
-}
-ORDER_TYPES: dict[str, SimOrderType] = {
-    "MKT": "MARKET",
-    "LMT": "LIMIT",
-    "STP": "STOP",
-    "STP LMT": "STOP_LIMIT",
-}
-TIFS: dict[str, TimeInForce] = {"": "DAY", "DAY": "DAY", "GTC": "GTC", "IOC": "IOC"}
-
-
-@dataclass(frozen=True)
-class GatewayConfig:
-    """Settings of one simulated gateway (seconds, USD).
-
-    ``message_rate_limit=None`` turns pacing enforcement off (benchmarks of raw latency);
-    ``symbols=None`` uses the bundled ``data/assets.csv`` universe; ``price_model`` picks a
-    light seeded random walk or the embedded synthetic market (numpy/pandas; the CLI default);
-    ``read_only_api`` is TWS's "Read-Only API" setting: orders and cancels get error 321.
-    """
-
-    host: str = "127.0.0.1"
-    port: int = 4002
-    account: str = DEFAULT_ACCOUNT
-    server_version: int = MAX_SERVER_VERSION
-    seed: int = 0
-    latency_ms: float = 0.0
-    initial_cash: float = 1_000_000.0
-    message_rate_limit: float | None = 50.0
-    market_data_lines: int = 100
-    tick_interval: float = 0.25
-    annual_vol: float = 0.25
-    admit_unknown_symbols: bool = True
-    symbols: tuple[str, ...] | None = None
-    farm_status: bool = True
-    price_model: Literal["random_walk", "synthetic"] = "random_walk"
-    read_only_api: bool = False
-
-    def __post_init__(self) -> None:
-        if not MIN_SERVER_VERSION <= self.server_version <= MAX_SERVER_VERSION:
-            raise ValueError(
-                f"server_version {self.server_version} is not supported; choose "
-                f"{MIN_SERVER_VERSION}..{MAX_SERVER_VERSION} (the range ib_async 2.x speaks)"
-            )
-        if not self.account:
-            raise ValueError("account must be a non-empty id such as DU1234567")
-        if self.latency_ms < 0:
-            raise ValueError(f"latency_ms must be ≥ 0, got {self.latency_ms}")
 
 
 class Peer(Protocol):
@@ -146,15 +94,6 @@ class GatewayStats:
     pacing_errors: int = 0
     historical_pacing_errors: int = 0
     dropped_messages: int = 0
-
-
-def ib_time(epoch: float) -> str:
-    """``YYYYmmdd HH:MM:SS UTC`` as execDetails carries it."""
-    return time.strftime("%Y%m%d %H:%M:%S UTC", time.gmtime(epoch))
-
-
-def _money(x: float) -> str:
-    return f"{x:.2f}"
 
 
 class GatewayCore:
@@ -211,6 +150,7 @@ class GatewayCore:
         self._last_price: dict[str, float] = {}
         for sym in symbols:
             self.instrument_for(sym, start)
+        self.reports = AccountReports(self.exchange, self.registry, config.account, clock)
         self.peers: dict[int, Peer] = {}
         self.orders: dict[tuple[int, int], GatewayOrder] = {}
         self.stalled: list[tuple[int, ParsedOrder, Instrument]] = []
@@ -459,15 +399,15 @@ class GatewayCore:
             spec.side, spec.quantity, value
         )
         margin = m.MarginState(
-            init_margin_before=_money(init_before),
-            maint_margin_before=_money(maint_before),
-            equity_with_loan_before=_money(acct.net_liquidation),
-            init_margin_change=_money(value * 0.5),
-            maint_margin_change=_money(value * 0.25),
-            equity_with_loan_change=_money(-commission),
-            init_margin_after=_money(init_before + value * 0.5),
-            maint_margin_after=_money(maint_before + value * 0.25),
-            equity_with_loan_after=_money(acct.net_liquidation - commission),
+            init_margin_before=money(init_before),
+            maint_margin_before=money(maint_before),
+            equity_with_loan_before=money(acct.net_liquidation),
+            init_margin_change=money(value * 0.5),
+            maint_margin_change=money(value * 0.25),
+            equity_with_loan_change=money(-commission),
+            init_margin_after=money(init_before + value * 0.5),
+            maint_margin_after=money(maint_before + value * 0.25),
+            equity_with_loan_after=money(acct.net_liquidation - commission),
             commission=round(commission, 4),
             min_commission=round(commission, 4),
             max_commission=round(commission, 4),
@@ -625,158 +565,24 @@ class GatewayCore:
         action(peer)
 
     # ------------------------------------------------------------------ account and positions
-    def position_messages(self) -> list[m.Msg]:
-        acct = self.config.account
-        out: list[m.Msg] = []
-        for pos in self.exchange.positions():
-            inst = self.registry.by_symbol(pos.symbol)
-            if inst is not None:
-                out.append(m.position(acct, inst.contract(), float(pos.quantity), pos.avg_cost))
-        return out
-
-    def _position_message(self, symbol: str) -> m.Msg | None:
-        inst = self.registry.by_symbol(symbol)
-        if inst is None:
-            return None
-        for pos in self.exchange.positions():
-            if pos.symbol == symbol:
-                return m.position(
-                    self.config.account, inst.contract(), float(pos.quantity), pos.avg_cost
-                )
-        return m.position(self.config.account, inst.contract(), 0.0, 0.0)
-
     def _broadcast_position(self, symbol: str) -> None:
         subscribers = [p for p in self.peers.values() if p.subs.positions]
         if not subscribers:
             return
-        msg = self._position_message(symbol)
+        msg = self.reports.position_message(symbol)
         if msg is None:
             return
         for peer in subscribers:
             peer.send(msg)
 
-    def account_values(self) -> list[tuple[str, str, str]]:
-        """(key, value, currency) rows as reqAccountUpdates / accountSummary report them."""
-        a = self.exchange.account()
-        init = a.gross_position_value * 0.5
-        maint = a.gross_position_value * 0.25
-        rows = [
-            ("AccountCode", self.config.account, ""),
-            ("AccountType", "INDIVIDUAL", ""),
-            ("Currency", "USD", "USD"),
-            ("NetLiquidation", _money(a.net_liquidation), "USD"),
-            ("TotalCashValue", _money(a.cash), "USD"),
-            ("SettledCash", _money(a.cash), "USD"),
-            ("CashBalance", _money(a.cash), "USD"),
-            ("CashBalance", _money(a.cash), "BASE"),
-            ("AccruedCash", "0.00", "USD"),
-            ("BuyingPower", _money(a.buying_power), "USD"),
-            ("EquityWithLoanValue", _money(a.net_liquidation), "USD"),
-            ("GrossPositionValue", _money(a.gross_position_value), "USD"),
-            ("InitMarginReq", _money(init), "USD"),
-            ("MaintMarginReq", _money(maint), "USD"),
-            ("FullInitMarginReq", _money(init), "USD"),
-            ("FullMaintMarginReq", _money(maint), "USD"),
-            ("AvailableFunds", _money(a.net_liquidation - init), "USD"),
-            ("FullAvailableFunds", _money(a.net_liquidation - init), "USD"),
-            ("ExcessLiquidity", _money(a.net_liquidation - maint), "USD"),
-            ("FullExcessLiquidity", _money(a.net_liquidation - maint), "USD"),
-            ("UnrealizedPnL", _money(a.unrealized_pnl), "USD"),
-            ("RealizedPnL", _money(a.realized_pnl), "USD"),
-            ("UnrealizedPnL", _money(a.unrealized_pnl), "BASE"),
-            ("RealizedPnL", _money(a.realized_pnl), "BASE"),
-            (
-                "Leverage",
-                f"{a.gross_position_value / a.net_liquidation:.4f}" if a.net_liquidation else "0",
-                "",
-            ),
-            (
-                "Cushion",
-                f"{(a.net_liquidation - maint) / a.net_liquidation:.4f}"
-                if a.net_liquidation
-                else "0",
-                "",
-            ),
-            ("DayTradesRemaining", "-1", ""),
-        ]
-        return rows
-
-    def portfolio_messages(self) -> list[m.Msg]:
-        out: list[m.Msg] = []
-        for pos in self.exchange.positions():
-            inst = self.registry.by_symbol(pos.symbol)
-            if inst is None:
-                continue
-            out.append(
-                m.portfolio_value(
-                    inst.contract(exchange=""),
-                    float(pos.quantity),
-                    pos.market_price,
-                    pos.market_value,
-                    pos.avg_cost,
-                    pos.unrealized_pnl,
-                    pos.realized_pnl,
-                    self.config.account,
-                )
-            )
-        return out
-
-    def account_update_messages(self, symbols: set[str] | None = None) -> list[m.Msg]:
-        acct = self.config.account
-        out = [m.account_value(k, v, c, acct) for k, v, c in self.account_values()]
-        if symbols is None:
-            out += self.portfolio_messages()
-        else:
-            held = {p.symbol for p in self.exchange.positions()}
-            for sym in symbols:
-                inst = self.registry.by_symbol(sym)
-                if inst is None:
-                    continue
-                if sym in held:
-                    out += [msg for msg in self.portfolio_messages() if msg[3] == sym]
-                else:
-                    out.append(
-                        m.portfolio_value(
-                            inst.contract(exchange=""),
-                            0.0,
-                            self.exchange.last_price(sym),
-                            0.0,
-                            0.0,
-                            0.0,
-                            0.0,
-                            acct,
-                        )
-                    )
-        out.append(
-            m.account_update_time(datetime.fromtimestamp(self.clock(), UTC).strftime("%H:%M"))
-        )
-        return out
-
     def _broadcast_account(self, symbols: set[str]) -> None:
         for peer in list(self.peers.values()):
             if peer.subs.account_updates:
-                for msg in self.account_update_messages(symbols):
+                for msg in self.reports.account_update_messages(symbols):
                     peer.send(msg)
             for req_id in peer.subs.account_multi:
-                for msg in self.account_multi_messages(req_id):
+                for msg in self.reports.account_multi_messages(req_id):
                     peer.send(msg)
-
-    def account_multi_messages(self, req_id: int) -> list[m.Msg]:
-        acct = self.config.account
-        return [
-            m.account_update_multi(req_id, acct, "", k, v, c) for k, v, c in self.account_values()
-        ]
-
-    def account_summary_messages(self, req_id: int, tags: str) -> list[m.Msg]:
-        wanted = {t.strip() for t in tags.split(",") if t.strip()}
-        ledger = "$LEDGER" in wanted or "$LEDGER:ALL" in wanted
-        out: list[m.Msg] = []
-        for key, value, ccy in self.account_values():
-            if (key in wanted and ccy != "BASE") or (
-                ledger and key in ("CashBalance", "RealizedPnL", "UnrealizedPnL")
-            ):
-                out.append(m.account_summary(req_id, self.config.account, key, value, ccy))
-        return out
 
     # ------------------------------------------------------------------ orders and executions
     def open_order_messages(self, client_id: int | None) -> list[m.Msg]:
@@ -994,57 +800,6 @@ class GatewayCore:
         for client_id, parsed, inst in held:
             self.orders.pop((client_id, parsed.order_id), None)
             self._submit(client_id, parsed, inst)
-
-
-READ_ONLY_TEXT = (
-    "Error validating request.-'bd' : cause - The API interface is currently in Read-Only mode."
-)
-INFO_TEXT = {
-    399: "Order Message:\nWarning: your order will not be placed at the exchange until "
-    "2026-01-02 09:30:00 US/Eastern",
-    10349: "Order TIF was set to DAY based on order preset.",
-    2109: "Order Event Warning:Attribute 'Outside Regular Trading Hours' is ignored based on "
-    "the order type and destination. PlaceOrder is now being processed.",
-}
-
-
-@dataclass(frozen=True)
-class ExecutionFilter:
-    """reqExecutions filter; empty fields match everything (clientId 0 = every client)."""
-
-    client_id: int = 0
-    account: str = ""
-    time: str = ""
-    symbol: str = ""
-    sec_type: str = ""
-    exchange: str = ""
-    side: str = ""
-
-    def matches(self, client_id: int, account: str, at: float, symbol: str, side: str) -> bool:
-        if self.client_id and client_id != self.client_id:
-            return False
-        if self.account and account != self.account:
-            return False
-        if self.symbol and symbol != self.symbol.upper():
-            return False
-        if self.sec_type and self.sec_type != "STK":
-            return False
-        if self.side and self.side.upper() not in (side, {"BUY": "BOT", "SELL": "SLD"}[side]):
-            return False
-        if self.time:
-            since = _parse_filter_time(self.time)
-            if since is not None and at < since:
-                return False
-        return True
-
-
-def _parse_filter_time(text: str) -> float | None:
-    parts = text.replace("-", " ").split()
-    try:
-        stamp = datetime.strptime(" ".join(parts[:2]), "%Y%m%d %H:%M:%S")
-    except ValueError:
-        return None
-    return stamp.replace(tzinfo=UTC).timestamp()
 
 
 def _run_now(_delay: float, fn: Callable[[], None]) -> None:

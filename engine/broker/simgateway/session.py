@@ -11,12 +11,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from engine.broker.simgateway import messages as m
-from engine.broker.simgateway.core import (
-    MAX_SERVER_VERSION,
-    MIN_SERVER_VERSION,
-    ExecutionFilter,
-    Subscriptions,
-)
+from engine.broker.simgateway.config import MAX_SERVER_VERSION, MIN_SERVER_VERSION
+from engine.broker.simgateway.core import Subscriptions
 from engine.broker.simgateway.framing import (
     API_SIGN,
     FrameDecoder,
@@ -28,6 +24,7 @@ from engine.broker.simgateway.framing import (
 from engine.broker.simgateway.instruments import CONTRACT_FIELDS, ContractSpec
 from engine.broker.simgateway.orders import OrderParseError, parse_cancel_order
 from engine.broker.simgateway.pacing import HistoricalKey, MessagePacer
+from engine.broker.simgateway.reports import ExecutionFilter
 
 if TYPE_CHECKING:
     from engine.broker.simgateway.server import SimGateway
@@ -334,14 +331,14 @@ class ClientSession(asyncio.Protocol):
             self.subs.account_updates = None
             return
         self.subs.account_updates = account
-        for msg in self.core.account_update_messages(None):
+        for msg in self.core.reports.account_update_messages(None):
             self.send(msg)
         self.send_end("accountDownloadEnd", m.account_download_end(account))
 
     def _req_account_updates_multi(self, f: list[str]) -> None:
         req_id = _int(f[2])
         self.subs.account_multi.add(req_id)
-        for msg in self.core.account_multi_messages(req_id):
+        for msg in self.core.reports.account_multi_messages(req_id):
             self.send(msg)
         self.send_end("accountUpdateMultiEnd", m.account_update_multi_end(req_id))
 
@@ -390,7 +387,7 @@ class ClientSession(asyncio.Protocol):
 
     def _req_positions(self, f: list[str]) -> None:
         self.subs.positions = True
-        for msg in self.core.position_messages():
+        for msg in self.core.reports.position_messages():
             self.send(msg)
         self.send_end("positionEnd", m.position_end())
 
@@ -399,7 +396,7 @@ class ClientSession(asyncio.Protocol):
 
     def _req_account_summary(self, f: list[str]) -> None:
         req_id = _int(f[2])
-        for msg in self.core.account_summary_messages(req_id, f[4]):
+        for msg in self.core.reports.account_summary_messages(req_id, f[4]):
             self.send(msg)
         self.send_end("accountSummaryEnd", m.account_summary_end(req_id))
 
