@@ -136,6 +136,8 @@ class GatewayDisplay:
                 f"{c.peak_rate:.0f}",
                 str(c.market_data_lines),
             )
+        if not s.clients:
+            clients.add_row("-", "waiting for clients", "", "", "", "", "", "")
         st = s.stats
         counters = Table.grid(padding=(0, 2))
         counters.add_row(
@@ -147,12 +149,10 @@ class GatewayDisplay:
             f"positions {s.positions}",
         )
         counters.add_row(
-            f"pacing errors (100) {st.pacing_errors}",
-            f"hist pacing (162) {st.historical_pacing_errors}",
+            f"err100 {st.pacing_errors}",
+            f"err162 {st.historical_pacing_errors}",
             f"net liq {s.net_liquidation:,.2f}",
             f"cash {s.cash:,.2f}",
-            "",
-            "",
         )
         parts: list[object] = [head, clients, counters]
         if s.faults:

@@ -52,6 +52,6 @@ def test_live_table_shows_clients_counters_and_faults() -> None:
     console.print(display._table(_status(offline=True)))
     text = console.export_text()
     assert "127.0.0.1:5555" in text and "ready" in text
-    assert "orders 5" in text and "fills 4" in text and "pacing errors (100) 0" in text
+    assert "orders 5" in text and "fills 4" in text and "err100 0" in text
     assert "IB connectivity lost (1100)" in text
     assert "faults: reject_orders=1" in text
