@@ -165,3 +165,42 @@ def test_planted_edge_is_found(tmp_path: Path) -> None:
     edge = [k for k, v in PLANTED_EDGE.items() if v["has_edge"]]
     noise = [k for k, v in PLANTED_EDGE.items() if not v["has_edge"]]
     assert min(weights[k] for k in edge) > max(weights[k] for k in noise)
+
+
+@pytest.mark.integration
+def test_check_lookahead_fails_naming_a_leaky_component(
+    small_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A toy signal that reads tomorrow's close is added to the real pipeline: exit 1, named."""
+    import numpy as np
+
+    import engine.signals.lookahead as lookahead
+    from engine.config import SignalsConfig
+    from engine.data.panel import MarketPanel
+    from engine.signals.base import SignalOutput
+
+    def leaky(panel: MarketPanel, cfg: SignalsConfig) -> SignalOutput:
+        future = np.zeros(panel.close.shape)  # the last row has no tomorrow: no view
+        future[:-1] = panel.close[1:] / panel.close[:-1]
+        sd = future.std(axis=1, keepdims=True)
+        z = (future - future.mean(axis=1, keepdims=True)) / np.where(sd > 0, sd, 1.0)
+        return SignalOutput(name="LEAK", score=z)
+
+    real = lookahead.signal_pipeline
+    monkeypatch.setattr(
+        lookahead, "signal_pipeline", lambda cfg: real(cfg, extra_signals={"LEAK": leaky})
+    )
+    out = tmp_path / "o"
+    res = run_cli(
+        "--config",
+        str(small_config),
+        "backtest",
+        "--universe",
+        "6",
+        "--check-lookahead",
+        "--out",
+        str(out),
+    )
+    assert res.exit_code == 1
+    assert "signal:LEAK" in res.stderr
+    assert not (out / "BACKTEST_REPORT.json").exists()  # nothing is written after a failure
