@@ -237,8 +237,19 @@ class ClientSession(asyncio.Protocol):
             handler(fields)
         except (IndexError, ValueError, OrderParseError) as exc:
             log.warning("client %s: bad message %s: %s", self.client_id, fields[:3], exc)
-            req_id = _int(fields[2]) if len(fields) > 2 else -1
+            req_id = _safe_req_id(fields)
             self.send(m.error(req_id, 320, f"Error reading request: {exc}", self.server_version))
+        except Exception:  # a gateway bug must not take the client's connection down
+            log.exception("client %s: message %s failed", self.client_id, fields[:3])
+            req_id = _safe_req_id(fields)
+            self.send(
+                m.error(
+                    req_id,
+                    321,
+                    "Server error when validating an API client request.",
+                    self.server_version,
+                )
+            )
 
     def _start_api(self, fields: Sequence[str]) -> None:
         self.client_id = _int(fields[2]) if len(fields) > 2 else 0
@@ -470,6 +481,13 @@ class ClientSession(asyncio.Protocol):
 
 def _int(text: str) -> int:
     return int(text) if text else 0
+
+
+def _safe_req_id(fields: Sequence[str]) -> int:
+    try:
+        return int(fields[2]) if len(fields) > 2 and fields[2] else -1
+    except ValueError:
+        return -1
 
 
 def _bar_seconds(text: str) -> int | None:

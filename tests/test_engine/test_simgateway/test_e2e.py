@@ -376,3 +376,19 @@ def test_read_only_api_setting_refuses_orders_with_321() -> None:
             ib.disconnect()
 
     run(scenario())
+
+
+def test_malformed_request_gets_320_and_the_connection_survives() -> None:
+    async def scenario() -> None:
+        async with SimGateway(quiet_config()) as gw:
+            ib = await connect(gw.port)
+            codes: list[tuple[int, int]] = []
+            ib.errorEvent += lambda req_id, code, msg, contract: codes.append((req_id, code))
+            ib.client.send(9, 8, 77)  # reqContractDetails cut short after the reqId
+            ib.client.send(3, "not-an-order-id")  # a placeOrder missing its whole layout
+            await wait_until(lambda: (77, 320) in codes and (-1, 320) in codes)
+            assert ib.isConnected()
+            assert (await ib.reqCurrentTimeAsync()).year >= 2024
+            ib.disconnect()
+
+    run(scenario())
