@@ -341,6 +341,23 @@ class BusConfig(_Section):
     )
     kafka_bootstrap: str = Field("127.0.0.1:9092", title="Kafka", description="Bootstrap servers.")
     kafka_topic_prefix: str = Field("", title="Topic prefix", description="Prefix of every topic.")
+    kafka_replication_factor: int = Field(
+        1, ge=1, title="Kafka replication", description="Replication factor of created topics."
+    )
+    kafka_client_id: str = Field(
+        "algotrade", min_length=1, title="Kafka client id", description="client.id of every client."
+    )
+    kafka_session_timeout_ms: int = Field(
+        10000,
+        ge=1000,
+        title="Kafka session timeout",
+        description="Consumer group session.timeout.ms.",
+    )
+    kafka_security: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        title="Kafka security",
+        description="librdkafka settings passed through (security.protocol, sasl.*, ssl.*).",
+    )
 
 
 class PathsConfig(_Section):
@@ -381,6 +398,10 @@ class AppConfig(_Section):
         data = self.model_dump(mode="json")
         if show_sensitive and self.broker.account is not None:
             data["broker"]["account"] = self.broker.account.get_secret_value()
+        if show_sensitive:
+            data["bus"]["kafka_security"] = {
+                k: v.get_secret_value() for k, v in self.bus.kafka_security.items()
+            }
         return data
 
     def fingerprint(self) -> str:

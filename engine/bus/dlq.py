@@ -30,3 +30,23 @@ def dead_letter_bytes(
         raw, result, topic=topic, source=source or stage, received_at=received_at
     )
     return pydantic_core.to_json(letter)
+
+
+def dead_letter_headers(
+    topic: str, stage: Stage, origin: tuple[str, int, int] | None
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The ``source`` string and the headers of a dead letter for ``topic``, shared by backends.
+
+    ``origin`` is ``(group, partition, offset)`` of the record a consumer rejected (``stage``
+    ``"consume"``); it is ignored on publish.
+    """
+    if stage == "publish" or origin is None:
+        return "publish", (("dlq.stage", "publish"), ("dlq.topic", topic))
+    group, part, off = origin
+    return f"consume:{group}@{topic}[{part}]:{off}", (
+        ("dlq.stage", "consume"),
+        ("dlq.topic", topic),
+        ("dlq.partition", str(part)),
+        ("dlq.offset", str(off)),
+        ("dlq.group", group),
+    )

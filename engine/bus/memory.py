@@ -37,7 +37,7 @@ from pydantic import BaseModel
 from contracts.topics import DLQ_TOPICS, dlq_topic
 from contracts.validation import ValidationIssue, ValidationResult
 from engine.bus import codec
-from engine.bus.dlq import dead_letter_bytes
+from engine.bus.dlq import dead_letter_bytes, dead_letter_headers
 from engine.bus.journal import Journal, JournalCorruptError, JournalRecord
 from engine.bus.memory_consumer import MemoryConsumer
 from engine.bus.metrics import BusMetrics
@@ -255,20 +255,12 @@ class MemoryBus:
         target = dlq_topic(topic)
         if stage == "publish":
             self.metrics.invalid_on_publish[topic] += 1
-            source = "publish"
-            hdrs: Headers = (("dlq.stage", "publish"), ("dlq.topic", topic))
         else:
             self.metrics.invalid_on_consume[topic] += 1
             assert origin is not None
-            group, part, off = origin
-            source = f"consume:{group}@{topic}[{part}]:{off}"
-            hdrs = (
-                ("dlq.stage", "consume"),
-                ("dlq.topic", topic),
-                ("dlq.partition", str(part)),
-                ("dlq.offset", str(off)),
-                ("dlq.group", group),
-            )
+        source, hdrs = dead_letter_headers(
+            topic, "publish" if stage == "publish" else "consume", origin
+        )
         try:
             letter = dead_letter_bytes(
                 topic,
