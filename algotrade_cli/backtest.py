@@ -67,6 +67,16 @@ def backtest(
         "first; exit 1 naming any component whose past values change.",
     ),
     json_flag: bool = typer.Option(False, "--json", help="Machine-readable summary on stdout."),
+    grid: Path | None = typer.Option(
+        None,
+        "--grid",
+        help="YAML grid of config values (e.g. portfolio.optimizer: [qp, hrp]): one backtest "
+        "per combination in parallel, DSR of the best, PBO of the grid; the best is reported.",
+        dir_okay=False,
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, help="Processes for --grid (default: the CPU count)."
+    ),
 ) -> int:
     """Run the engine over history (synthetic market by default) and write BACKTEST_REPORT.json."""
     _single_threaded_blas()
@@ -86,6 +96,8 @@ def backtest(
             check_lookahead=check_lookahead,
             json_out=json_out,
             quiet=state.verbosity < 0,
+            grid=grid,
+            workers=workers,
         )
     except InputError as exc:
         eprint(f"error: {exc}")
@@ -120,6 +132,8 @@ def _run(
     check_lookahead: bool,
     json_out: bool,
     quiet: bool,
+    grid: Path | None = None,
+    workers: int | None = None,
 ) -> int:
     from algotrade_cli.render.backtest import note, rebalance_progress, render_summary
     from engine.backtest import run_backtest
@@ -173,6 +187,9 @@ def _run(
 
     if not (quiet or json_out):
         note(f"data: {source} — {panel.T} days × {panel.N} symbols")
+    grid_result = None
+    if grid is not None:
+        grid_result, cfg = _run_grid(panel, cfg, grid, workers, quiet=quiet or json_out)
     label = f"backtest {cfg.portfolio.optimizer} {panel.N} assets"
     with rebalance_progress(label) as progress:
         result = run_backtest(panel, cfg, progress=progress)
@@ -189,13 +206,40 @@ def _run(
         lookahead_ok=lookahead_ok,
         runtime=time.perf_counter() - started,
         truth=truth,
+        grid=grid_result,
     )
     summary = _summary(report, result, paths)
+    if grid_result is not None:
+        summary["grid"] = grid_result.summary()
+        summary["title"] += f" — best of {len(grid_result.runs)} configurations"
     if json_out:
         print_json(summary)
     else:
         render_summary(summary)
     return int(ExitCode.OK)
+
+
+def _run_grid(
+    panel: MarketPanel, cfg: AppConfig, path: Path, workers: int | None, *, quiet: bool
+) -> tuple[Any, AppConfig]:
+    """Run the grid; return its result and the best configuration's config (to report)."""
+    from algotrade_cli.render.backtest import note, rebalance_progress
+    from engine.backtest.grid import GridError, load_grid, run_grid
+
+    try:
+        spec = load_grid(path)
+        with rebalance_progress(f"grid {path.name}") as progress:
+            result = run_grid(panel, cfg, spec, workers=workers, progress=progress)
+    except GridError as exc:
+        raise InputError(str(exc)) from None
+    best = result.runs[result.best]
+    if not quiet:
+        note(
+            f"grid: {len(result.runs)} configurations in {result.seconds:.1f} s; best "
+            f"{best.overrides} (Sharpe {best.sharpe:.2f}), DSR {result.dsr.dsr:.3f}; "
+            f"{result.pbo_note}"
+        )
+    return result, cfg.with_overrides(best.overrides)
 
 
 def _parse_universe(universe: str | None) -> tuple[int | None, tuple[str, ...] | None]:
@@ -281,6 +325,7 @@ def _write_outputs(
     lookahead_ok: bool | None,
     runtime: float,
     truth: Any = None,
+    grid: Any = None,
 ) -> tuple[BacktestReport, dict[str, Path]]:
     from artifacts.io import atomic_write_bytes, atomic_write_text, write_artifact
     from engine.backtest.chart import render_chart
@@ -315,6 +360,7 @@ def _write_outputs(
         runtime=runtime,
         outputs=outputs,
         truth=truth,
+        grid=grid,
     )
     report_path = out_dir / REPORT_NAME
     write_artifact(report_path, report)
@@ -353,6 +399,7 @@ def _report(
     runtime: float,
     outputs: list[Any],
     truth: Any = None,
+    grid: Any = None,
 ) -> BacktestReport:
     from datetime import UTC, datetime
 
@@ -387,6 +434,8 @@ def _report(
         turnover=max(0.0, s.turnover),
         hit_rate=_frac(s.hit_rate),
         psr=_frac(result.psr),
+        dsr=None if grid is None else _frac(grid.dsr.dsr),
+        pbo=None if grid is None or grid.pbo is None else _frac(grid.pbo.pbo),
         periods=max(1, s.n_periods),
         periods_per_year=cfg.backtest.periods_per_year,
         final_equity=float(daily["equity"].iloc[-1]),
@@ -500,10 +549,34 @@ def _report(
             symbol_days_untradable=result.untradable_symbol_days, warnings=data_warnings
         ),
         regime=regime,
+        grid=None if grid is None else _grid_section(grid),
         lookahead_checked=lookahead_ok,
         outputs=tuple(outputs),
         runtime_seconds=runtime,
         warnings=tuple(warnings),
+    )
+
+
+def _grid_section(grid: Any) -> Any:
+    from artifacts.models.backtest_report import GridRun, GridSection
+
+    def scalar(value: Any) -> Any:
+        return value if isinstance(value, bool | int | float | str) or value is None else str(value)
+
+    return GridSection(
+        parameters=tuple(grid.runs[0].overrides),
+        runs=tuple(
+            GridRun(
+                parameters={k: scalar(v) for k, v in r.overrides.items()},
+                sharpe=_f(r.sharpe),
+                cagr=_f(r.cagr),
+                max_drawdown=_frac(r.max_drawdown),
+            )
+            for r in grid.runs
+        ),
+        selected=grid.best,
+        pbo=None if grid.pbo is None else _frac(grid.pbo.pbo),
+        cscv_partitions=None if grid.pbo is None else grid.pbo.n_blocks,
     )
 
 

@@ -204,3 +204,46 @@ def test_check_lookahead_fails_naming_a_leaky_component(
     assert res.exit_code == 1
     assert "signal:LEAK" in res.stderr
     assert not (out / "BACKTEST_REPORT.json").exists()  # nothing is written after a failure
+
+
+@pytest.mark.integration
+def test_grid_reports_every_configuration_dsr_and_pbo(small_config: Path, tmp_path: Path) -> None:
+    from artifacts.io import read_artifact
+    from artifacts.models.backtest_report import BacktestReport
+
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("grid:\n  portfolio.vol_target: [0.06, 0.10]\ncscv_blocks: 4\n")
+    out = tmp_path / "o"
+    res = run_cli(
+        "--config",
+        str(small_config),
+        "backtest",
+        "--universe",
+        "6",
+        "--rebalance",
+        "monthly",
+        "--grid",
+        str(grid),
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+        "--json",
+    )
+    assert res.exit_code == 0, res.stderr
+    report = read_artifact(out / "BACKTEST_REPORT.json", BacktestReport)
+    assert report.grid is not None and len(report.grid.runs) == 2
+    assert report.grid.parameters == ("portfolio.vol_target",)
+    assert report.statistics.dsr is not None
+    best = report.grid.runs[report.grid.selected]
+    assert best.sharpe == pytest.approx(max(r.sharpe for r in report.grid.runs if r.sharpe))
+    assert json.loads(res.stdout)["grid"]["best"]["index"] == report.grid.selected
+
+
+@pytest.mark.unit
+def test_bad_grid_file_exits_1(tmp_path: Path) -> None:
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("grid:\n  lambda: [1, 2]\n")
+    res = run_cli("backtest", "--grid", str(grid), "--out", str(tmp_path / "o"))
+    assert res.exit_code == 1
+    assert "not a dotted config path" in res.stderr
