@@ -67,6 +67,8 @@ class Subscriptions:
     account_updates: str | None = None
     account_multi: set[int] = field(default_factory=set)
     market_data: dict[int, str] = field(default_factory=dict)
+    pnl: set[int] = field(default_factory=set)
+    pnl_single: dict[int, int] = field(default_factory=dict)  # reqId -> conId
 
 
 @dataclass
@@ -577,12 +579,50 @@ class GatewayCore:
 
     def _broadcast_account(self, symbols: set[str]) -> None:
         for peer in list(self.peers.values()):
+            for msg in self.pnl_messages(peer.subs):
+                peer.send(msg)
             if peer.subs.account_updates:
                 for msg in self.reports.account_update_messages(symbols):
                     peer.send(msg)
             for req_id in peer.subs.account_multi:
                 for msg in self.reports.account_multi_messages(req_id):
                     peer.send(msg)
+
+    def pnl_messages(self, subs: Subscriptions) -> list[m.Msg]:
+        """pnl / pnlSingle for a peer's subscriptions (daily P&L = since the gateway started)."""
+        if not subs.pnl and not subs.pnl_single:
+            return []
+        out: list[m.Msg] = []
+        if subs.pnl:
+            a = self.exchange.account()
+            daily = a.unrealized_pnl + a.realized_pnl - a.commissions_paid
+            for req_id in sorted(subs.pnl):
+                out.append(
+                    m.pnl(
+                        req_id,
+                        round(daily, 2),
+                        round(a.unrealized_pnl, 2),
+                        round(a.realized_pnl, 2),
+                    )
+                )
+        if subs.pnl_single:
+            by_con = {p.con_id: p for p in self.exchange.positions()}
+            for req_id, con_id in sorted(subs.pnl_single.items()):
+                pos = by_con.get(con_id)
+                if pos is None:
+                    out.append(m.pnl_single(req_id, 0.0, 0.0, 0.0, 0.0, 0.0))
+                    continue
+                out.append(
+                    m.pnl_single(
+                        req_id,
+                        float(pos.quantity),
+                        round(pos.unrealized_pnl + pos.realized_pnl, 2),
+                        round(pos.unrealized_pnl, 2),
+                        round(pos.realized_pnl, 2),
+                        round(pos.market_value, 2),
+                    )
+                )
+        return out
 
     # ------------------------------------------------------------------ orders and executions
     def open_order_messages(self, client_id: int | None) -> list[m.Msg]:

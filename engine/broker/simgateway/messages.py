@@ -41,6 +41,10 @@ IN_CANCEL_POSITIONS = 64
 IN_START_API = 71
 IN_REQ_ACCOUNT_UPDATES_MULTI = 76
 IN_CANCEL_ACCOUNT_UPDATES_MULTI = 77
+IN_REQ_PNL = 92
+IN_CANCEL_PNL = 93
+IN_REQ_PNL_SINGLE = 94
+IN_CANCEL_PNL_SINGLE = 95
 IN_REQ_COMPLETED_ORDERS = 99
 
 
@@ -526,3 +530,15 @@ def historical_data(req_id: int, start: str, end: str, bars: Sequence[Bar]) -> M
     for b in bars:
         fields += [b.date, b.open, b.high, b.low, b.close, b.volume, b.wap, b.count]
     return fields
+
+
+def pnl(req_id: int, daily: float, unrealized: float, realized: float) -> Msg:
+    """pnl (94), no version field: account P&L for a reqPnL subscription."""
+    return [94, req_id, daily, unrealized, realized]
+
+
+def pnl_single(
+    req_id: int, position: float, daily: float, unrealized: float, realized: float, value: float
+) -> Msg:
+    """pnlSingle (95), no version field: one position's P&L for reqPnLSingle."""
+    return [95, req_id, position, daily, unrealized, realized, value]

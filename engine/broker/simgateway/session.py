@@ -89,6 +89,10 @@ class ClientSession(asyncio.Protocol):
             m.IN_REQ_ACCOUNT_UPDATES_MULTI: self._req_account_updates_multi,
             m.IN_CANCEL_ACCOUNT_UPDATES_MULTI: self._cancel_account_updates_multi,
             m.IN_REQ_COMPLETED_ORDERS: self._req_completed_orders,
+            m.IN_REQ_PNL: self._req_pnl,
+            m.IN_CANCEL_PNL: lambda f: self.subs.pnl.discard(_int(f[1])),
+            m.IN_REQ_PNL_SINGLE: self._req_pnl_single,
+            m.IN_CANCEL_PNL_SINGLE: self._cancel_pnl_single,
         }
         self._ignored = {
             m.IN_CANCEL_HISTORICAL_DATA,
@@ -410,6 +414,23 @@ class ClientSession(asyncio.Protocol):
         for msg in self.core.reports.account_summary_messages(req_id, f[4]):
             self.send(msg)
         self.send_end("accountSummaryEnd", m.account_summary_end(req_id))
+
+    def _req_pnl(self, f: list[str]) -> None:
+        """reqPnL ``[92, reqId, account, modelCode]``: one update now, then one per fill."""
+        req_id = _int(f[1])
+        self.subs.pnl.add(req_id)
+        for msg in self.core.pnl_messages(Subscriptions(pnl={req_id})):
+            self.send(msg)
+
+    def _req_pnl_single(self, f: list[str]) -> None:
+        """reqPnLSingle ``[94, reqId, account, modelCode, conId]``."""
+        req_id, con_id = _int(f[1]), _int(f[4])
+        self.subs.pnl_single[req_id] = con_id
+        for msg in self.core.pnl_messages(Subscriptions(pnl_single={req_id: con_id})):
+            self.send(msg)
+
+    def _cancel_pnl_single(self, f: list[str]) -> None:
+        self.subs.pnl_single.pop(_int(f[1]), None)
 
     def _req_completed_orders(self, f: list[str]) -> None:
         for msg in self.core.completed_order_messages(self.server_version):

@@ -23,7 +23,7 @@ WRAPPER_METHODS = (
     "contractDetailsEnd", "openOrderEnd", "accountDownloadEnd", "execDetailsEnd",
     "tickSnapshotEnd", "marketDataType", "commissionReport", "position", "positionEnd",
     "accountSummary", "accountSummaryEnd", "accountUpdateMulti", "accountUpdateMultiEnd",
-    "completedOrder", "completedOrdersEnd",
+    "completedOrder", "completedOrdersEnd", "pnl", "pnlSingle",
 )  # fmt: skip
 
 

@@ -392,3 +392,33 @@ def test_malformed_request_gets_320_and_the_connection_survives() -> None:
             ib.disconnect()
 
     run(scenario())
+
+
+def test_pnl_subscriptions_follow_fills() -> None:
+    async def scenario() -> None:
+        async with SimGateway(quiet_config()) as gw:
+            ib = await connect(gw.port)
+            [aapl] = await ib.qualifyContractsAsync(Stock("AAPL", "SMART", "USD"))
+            account = gw.config.account
+            pnl = ib.reqPnL(account)
+            single = ib.reqPnLSingle(account, "", aapl.conId)
+            await wait_until(lambda: pnl.unrealizedPnL == 0.0 and single.position == 0.0)
+            trade = ib.placeOrder(aapl, MarketOrder("BUY", 100))
+            await wait_until(lambda: trade.isDone() and single.position == 100.0)
+            gw.set_price("AAPL", round(trade.orderStatus.avgFillPrice + 1.0, 2))
+            ib.placeOrder(aapl, MarketOrder("SELL", 10))
+            await wait_until(lambda: single.position == 90.0)
+            truth = next(p for p in gw.core.exchange.positions() if p.symbol == "AAPL")
+            assert single.unrealizedPnL == pytest.approx(truth.unrealized_pnl, abs=0.01)
+            assert (
+                single.realizedPnL == pytest.approx(truth.realized_pnl, abs=0.01)
+                and single.realizedPnL > 0
+            )
+            assert single.value == pytest.approx(truth.market_value, abs=0.01)
+            assert pnl.realizedPnL == pytest.approx(truth.realized_pnl, abs=0.01)
+            ib.cancelPnL(account)
+            ib.cancelPnLSingle(account, "", aapl.conId)
+            await wait_until(lambda: not next(iter(gw.sessions)).subs.pnl)
+            ib.disconnect()
+
+    run(scenario())

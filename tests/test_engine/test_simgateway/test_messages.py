@@ -299,6 +299,13 @@ CASES = [
     ),
     Case("tickSnapshotEnd", lambda v: m.tick_snapshot_end(2), "tickSnapshotEnd", _args((2,))),
     Case("marketDataType", lambda v: m.market_data_type(2, 1), "marketDataType", _args((2, 1))),
+    Case("pnl", lambda v: m.pnl(5, 10.5, 7.25, 3.25), "pnl", _args((5, 10.5, 7.25, 3.25))),
+    Case(
+        "pnlSingle",
+        lambda v: m.pnl_single(6, 100.0, 10.5, 7.25, 3.25, 19_000.0),
+        "pnlSingle",
+        _args((6, 100.0, 10.5, 7.25, 3.25, 19_000.0)),
+    ),
     Case(
         "historicalData",
         lambda v: m.historical_data(4, "20260101 00:00:00", "20260106 00:00:00", BARS),
