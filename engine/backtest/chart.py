@@ -41,8 +41,31 @@ def render_chart(result: BacktestResult, *, title: str = "Backtest", dpi: int = 
     ax_exp.plot(daily.index, daily["gross"], label="gross Σ|w|", color="#2e7d32", linewidth=1.0)
     ax_exp.plot(daily.index, daily["net"], label="net Σw", color="#ef6c00", linewidth=1.0)
     ax_exp.axhline(0.0, color="black", linewidth=0.5)
+    if result.regime_states is not None:
+        states = result.regime_states[-len(daily) :]
+        top = max(float(daily["gross"].max()), 1.0) * 1.05
+        ax_exp.fill_between(
+            daily.index,
+            0.0,
+            top,
+            where=states == 2,
+            color="#9e9e9e",
+            alpha=0.25,
+            step="mid",
+            label="storm regime",
+            linewidth=0,
+        )
+        ax_exp.step(
+            daily.index,
+            daily["gross_limit"].ffill(),
+            where="post",
+            color="#2e7d32",
+            linestyle=":",
+            linewidth=0.9,
+            label="gross limit",
+        )
     ax_exp.set_ylabel("Exposure (× equity)")
-    ax_exp.legend(loc="upper left", fontsize=9, ncols=2)
+    ax_exp.legend(loc="upper left", fontsize=8, ncols=4)
     ax_exp.grid(alpha=0.3)
     if result.halted_at is not None:
         for ax in (ax_eq, ax_dd, ax_exp):
