@@ -70,7 +70,7 @@ def backtest(
     grid: Path | None = typer.Option(
         None,
         "--grid",
-        help="YAML grid of config values (e.g. portfolio.optimizer: [qp, hrp]): one backtest "
+        help="YAML grid of config values (dotted key → list of values): one backtest "
         "per combination in parallel, DSR of the best, PBO of the grid; the best is reported.",
         dir_okay=False,
     ),
