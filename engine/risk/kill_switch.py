@@ -250,11 +250,16 @@ class KillSwitchBank:
             self.store.save(self._state)
         return events
 
-    def reset(self, by: str, reason: str, at: datetime) -> LatchState:
-        """Clear the latch explicitly; ``by`` (a person) and ``reason`` are required."""
+    def reset(self, by: str, reason: str, at: datetime | None = None) -> LatchState:
+        """Clear the latch explicitly; ``by`` (a person) and ``reason`` are required.
+
+        ``at`` (the caller's clock) is recorded with the reset when given.
+        """
         if not by.strip() or not reason.strip():
             raise ValueError("reset needs a non-empty 'by' (who) and 'reason' (why)")
-        record = {"by": by, "reason": reason, "at": at.isoformat()}
+        record = {"by": by, "reason": reason}
+        if at is not None:
+            record["at"] = at.isoformat()
         if self._state.halt is not None:
             record["cleared"] = self._state.halt.message
         self._state = LatchState(halted=False, halt=None, last_reset=record)
