@@ -15,7 +15,8 @@ def ledoit_wolf(returns: np.ndarray) -> tuple[np.ndarray, float]:
     """Shrunk covariance of ``returns`` (T, N) and the shrinkage intensity in [0, 1].
 
     NaNs (missing days) are replaced by the column mean before demeaning, i.e. they contribute
-    nothing to the covariance; a column with no data at all gets the average variance.
+    nothing to the covariance; a column with no data at all keeps only the shrinkage target's
+    variance ``δ·trace(S)/N`` (the loop does not trade such a column anyway).
 
     Returns
     -------
@@ -28,10 +29,11 @@ def ledoit_wolf(returns: np.ndarray) -> tuple[np.ndarray, float]:
     if x.ndim != 2 or x.shape[0] < 2:
         raise ValueError(f"returns must be (T ≥ 2, N), got shape {x.shape}")
     t, n = x.shape
-    with np.errstate(invalid="ignore"):
-        col_mean = np.nanmean(np.where(np.isfinite(x), x, np.nan), axis=0)
-    col_mean = np.where(np.isfinite(col_mean), col_mean, 0.0)
-    x = np.where(np.isfinite(x), x, col_mean) - col_mean
+    finite = np.isfinite(x)
+    counts = finite.sum(axis=0)
+    sums = np.where(finite, x, 0.0).sum(axis=0)
+    col_mean = np.divide(sums, counts, out=np.zeros(n), where=counts > 0)
+    x = np.where(finite, x, col_mean) - col_mean
     emp = x.T @ x / t
     mu = float(np.trace(emp)) / n
     if n == 1:

@@ -58,3 +58,12 @@ def test_psd_factor_of_a_singular_matrix() -> None:
     cov = a @ a.T
     f = psd_factor(cov)
     np.testing.assert_allclose(f @ f.T, cov, atol=1e-10)
+
+
+@pytest.mark.unit
+def test_column_without_data_does_not_warn(recwarn: pytest.WarningsRecorder) -> None:
+    x = np.random.default_rng(10).normal(0, 0.01, (60, 4))
+    x[:, 3] = np.nan
+    cov, _ = ledoit_wolf(x)
+    assert np.all(np.isfinite(cov)) and cov[3, 3] > 0
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
