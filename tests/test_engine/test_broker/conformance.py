@@ -273,18 +273,39 @@ class BrokerConformance:
     # ------------------------------------------------------------------ rejects
     def test_rejects(self) -> None:
         async def body(h: BrokerHarness) -> None:
-            cases = [
-                intent(h.unknown, "BUY", 1),
-                intent(h.liquid, "BUY", 1, "LIMIT", limit_price=round(h.liquid_price * 1.5, 2)),
-                intent(h.liquid, "BUY", h.huge_order),
-            ]
-            for order in cases:
-                handle = await h.broker.place(order)
-                if handle.status != "REJECTED":
-                    await eventually(
-                        h, _ledger_status(h.broker, handle.order_id),
-                        lambda s: s == "REJECTED",
-                    )  # fmt: skip
+            cases = {
+                "unknown symbol": intent(h.unknown, "BUY", 1),
+                "limit outside the collar": intent(
+                    h.liquid, "BUY", 1, "LIMIT", limit_price=round(h.liquid_price * 1.5, 2)
+                ),
+                "insufficient buying power": intent(h.liquid, "BUY", h.huge_order),
+            }
+            seen: list[BrokerEvent] = []
+
+            async def pull() -> None:
+                async for ev in h.broker.events():
+                    seen.append(ev)
+
+            task = asyncio.ensure_future(pull())
+            handles = {name: await h.broker.place(order) for name, order in cases.items()}
+            for name, handle in handles.items():
+                if handle.status == "REJECTED":
+                    assert handle.reject_reason, name
+                    continue
+                rejected = await eventually(
+                    h, _async_value(seen),
+                    lambda evs, i=handle.intent_id: any(
+                        e.intent_id == i and e.status == "REJECTED" for e in evs
+                    ),
+                )  # fmt: skip
+                event = next(
+                    e
+                    for e in rejected
+                    if e.intent_id == handle.intent_id and e.status == "REJECTED"
+                )
+                report = event.to_execution_report()
+                assert report is not None and report.reject_reason, name
+            task.cancel()
             assert [p for p in await h.broker.positions() if p.symbol == h.unknown] == []
             assert all(o.symbol != h.unknown for o in await h.broker.open_orders())
 
@@ -356,15 +377,6 @@ class BrokerConformance:
 def _async_value(value: T) -> Callable[[], Awaitable[T]]:
     async def read() -> T:
         return value
-
-    return read
-
-
-def _ledger_status(broker: Broker, order_id: str) -> Callable[[], Awaitable[str | None]]:
-    async def read() -> str | None:
-        ledger = getattr(broker, "ledger", None)
-        entry = ledger.by_order(order_id) if ledger is not None else None
-        return entry.status if entry else None
 
     return read
 
