@@ -100,6 +100,8 @@ def test_close_only_file_drops_signals_with_a_warning(tmp_path: Path) -> None:
 
     panel = SyntheticMarket(SyntheticMarketConfig(years=1.5, n_assets=6)).daily_panel()
     frame = pd.DataFrame(panel.close, index=panel.dates, columns=list(panel.symbols))
+    frame.iloc[:200, 0] = float("nan")  # listed late
+    frame.iloc[250:255, 1] = float("nan")  # a gap of missing bars
     long = frame.stack().rename("close").reset_index()
     long.columns = ["date", "symbol", "close"]
     data = tmp_path / "prices.csv"
@@ -112,6 +114,7 @@ def test_close_only_file_drops_signals_with_a_warning(tmp_path: Path) -> None:
     assert {"ERN", "VRP", "POS", "SIF"} <= dropped
     assert "TSX" in {s.name for s in report.signals}  # type: ignore[attr-defined]
     assert report.data_source == str(data)  # type: ignore[attr-defined]
+    assert report.quality.symbol_days_untradable >= 5  # type: ignore[attr-defined]
 
 
 @pytest.mark.unit
