@@ -216,7 +216,8 @@ def run_backtest(
             traded += notional
             cols["turnover"][t] = notional / equity_exec if equity_exec > 0 else 0.0
             cols["costs"][t] = day_cost
-            pending = None
+            # After a halt, keep trying to flatten what could not be traded today.
+            pending = np.zeros(n) if bank.halted and np.any(shares != 0) else None
 
         # 2. mark to market at the close
         position_value = shares * mark[t]

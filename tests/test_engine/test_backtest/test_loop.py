@@ -261,3 +261,18 @@ def test_constraint_residuals_are_recorded() -> None:
     res = run_backtest(_panel(close), _config(), alpha_model=_fixed_alpha(scores))
     assert set(res.max_residuals) == {"gross", "net", "box", "variance"}
     assert max(res.max_residuals.values()) < 1e-5
+
+
+@pytest.mark.unit
+def test_flatten_after_a_halt_retries_a_symbol_that_could_not_trade() -> None:
+    t, n = 120, 2
+    close = _noisy_close(t, n, seed=8)
+    close[60:, 0] *= 0.7  # the halt fires at the close of day 60
+    open_ = close.copy()
+    open_[61, 1] = np.nan  # S1 has no bar on the flattening day
+    close[61, 1] = np.nan
+    scores = np.tile([1.0, -1.0], (t, 1))
+    res = run_backtest(_panel(close, open_), _config(), alpha_model=_fixed_alpha(scores))
+    assert res.halted_at == res.daily.index[60]
+    assert res.daily["gross"].iloc[61] > 0  # S1 still held: it could not trade
+    assert (res.daily["gross"].iloc[62:] == 0.0).all()  # flattened on the next valid bar
