@@ -55,9 +55,12 @@ def render_chart(result: BacktestResult, *, title: str = "Backtest", dpi: int = 
             label="storm regime",
             linewidth=0,
         )
+        limit = daily["gross_limit"].ffill()
+        if result.halted_at is not None:
+            limit = limit.where(daily.index <= result.halted_at)
         ax_exp.step(
             daily.index,
-            daily["gross_limit"].ffill(),
+            limit,
             where="post",
             color="#2e7d32",
             linestyle=":",
