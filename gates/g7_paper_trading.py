@@ -72,7 +72,10 @@ class PaperTradingGate:
             ])  # fmt: skip
         notes: list[Evidence] = []
         if runner is not None:
-            notes.append(_run_session(ctx, runner))
+            ran = _run_session(ctx, runner)
+            if not ran.passed:  # never judge an older session's files instead
+                return verdict(self, ctx, started, [ran])
+            notes.append(ran)
         log_path = ctx.out_dir / LOG
         if not log_path.is_file():
             evidence = [
@@ -97,6 +100,11 @@ class PaperTradingGate:
             check("session ran on a paper account", log.session.trading_mode, "paper",
                   log.session.trading_mode == "paper", "gate 7 only accepts a paper session"),
         ]  # fmt: skip
+        halts = [e for e in log.summary.kill_switch_events if e.level == "halt"]
+        evidence.append(
+            check("no kill-switch halt during the session", len(halts), 0, not halts,
+                  "; ".join(e.message for e in halts) + " — investigate before going live")
+        )  # fmt: skip
         evidence += judge_paper(log, ctx.config.gates, backtest=backtest)
         inputs = [
             p for p in (backtest_path, ctx.out_dir / "ACCOUNT_CONFIG.json") if p and p.is_file()
@@ -165,5 +173,12 @@ def planes_session_runner() -> SessionRunner | None:
 
 def _run_session(ctx: GateContext, runner: SessionRunner) -> Evidence:
     """Run the session; it writes its artifacts into ``out_dir``. The evidence says it ran."""
-    note = runner(ctx)
+    from gates.paper_session import SessionNotRun
+
+    try:
+        note = runner(ctx)
+    except SessionNotRun as exc:
+        return check("paper session ran", str(exc), "completed", False,
+                     "start the gateway (check --host/--port), or review and reset the "
+                     "kill-switch latch / HALT flag the message names, then run gate 7 again")  # fmt: skip
     return check("paper session ran", note, "completed", True)
