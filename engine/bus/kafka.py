@@ -47,7 +47,7 @@ from contracts.topics import DLQ_TOPICS, dlq_topic
 from contracts.validation import ValidationIssue, ValidationResult
 from engine.bus import codec
 from engine.bus.dlq import Stage, dead_letter_bytes, dead_letter_headers
-from engine.bus.kafka_consumer import KafkaBusError, KafkaConsumer, check_error
+from engine.bus.kafka_consumer import KafkaBusError, KafkaConsumer, check_error, fetch
 from engine.bus.memory import Clock, partition_for, system_clock
 from engine.bus.metrics import BusMetrics
 from engine.bus.protocol import Headers, PublishResult, Record
@@ -145,10 +145,6 @@ class KafkaBus:
         if self._started:
             return
         self._loop = asyncio.get_running_loop()
-        if self.settings.create_topics:
-            await self._run(self._ensure_topics)
-        else:
-            await self._run(self._read_partitions)
         conf: dict[str, Any] = {
             **self.settings.common(),
             "enable.idempotence": True,
@@ -160,7 +156,16 @@ class KafkaBus:
             "on_delivery": self._on_delivery,
             **dict(self.settings.producer),
         }
+        # the producer first: its idempotence handshake (ProducerId) overlaps the topic set-up
         self._producer = Producer(conf)
+        try:
+            if self.settings.create_topics:
+                await self._run(self._ensure_topics)
+            else:
+                await self._run(self._read_partitions)
+        except BaseException:
+            self._producer = None
+            raise
         self._stop.clear()
         self._poller = threading.Thread(target=self._poll_loop, name="kafka-producer-poll")
         self._poller.daemon = True
@@ -576,7 +581,7 @@ class KafkaBus:
                 end = max(high, self._ends.get((name, p), 0))
                 position = start
                 while True:
-                    batch = await loop.run_in_executor(None, raw.consume, 500, idle)
+                    batch = await loop.run_in_executor(None, fetch, raw, 500, idle)
                     if not batch and position >= end:
                         break
                     for msg in batch:

@@ -84,7 +84,7 @@ class KafkaConsumer:
                     self._raw.seek(TopicPartition(self.name, p, off))
                 except KafkaException:
                     self._seeks.setdefault(p, off)  # not fetching yet: try again next time
-        return self._raw.consume(max_messages, timeout)
+        return fetch(self._raw, max_messages, timeout)
 
     async def _call(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
@@ -245,6 +245,17 @@ class KafkaConsumer:
             await self._call(self._raw.close)
         finally:
             self._executor.shutdown(wait=False)
+
+
+def fetch(raw: _RawConsumer, max_messages: int, timeout: float) -> list[Message]:
+    """Up to ``max_messages`` messages, returning as soon as there is one (``consume`` alone
+    waits for all ``max_messages`` or the whole timeout)."""
+    first = raw.poll(timeout)
+    if first is None:
+        return []
+    if max_messages <= 1:
+        return [first]
+    return [first, *raw.consume(max_messages - 1, 0)]
 
 
 def check_error(err: KafkaError, what: str) -> None:

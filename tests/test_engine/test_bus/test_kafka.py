@@ -1,0 +1,194 @@
+"""Kafka-specific behaviour of the bus (beyond the conformance suite), on the Tansu test broker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Consumer, TopicPartition
+
+from engine.bus import Record, select_bus
+from engine.bus.kafka import KafkaBus, KafkaBusError, KafkaSettings, open_kafka_bus
+from engine.bus.memory import partition_for
+from engine.config import BusConfig, load_config
+from tests.support.kafka_broker import TansuBroker, free_port, kafka_broker  # noqa: F401
+from tests.test_engine.test_bus.conformance import bar, drain, intent, run
+from tests.test_engine.test_bus.test_conformance_kafka import kafka_settings
+
+pytestmark = [pytest.mark.kafka, pytest.mark.integration]
+
+
+def _prefix() -> str:
+    return f"k{uuid.uuid4().hex[:10]}."
+
+
+def _raw_read(broker: TansuBroker, topic: str, n: int, partitions: int = 1) -> list[object]:
+    """Read ``n`` messages of a Kafka topic with a plain client (what another service sees)."""
+    raw = Consumer(
+        {"bootstrap.servers": broker.bootstrap, "group.id": f"raw-{uuid.uuid4().hex}"}
+        | {"auto.offset.reset": "earliest", "enable.auto.commit": False}
+    )
+    raw.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+    out: list[object] = []
+    for _ in range(100):
+        if len(out) >= n:
+            break
+        out.extend(m for m in raw.consume(n, 0.1) if m.error() is None)
+    raw.close()
+    return out
+
+
+def test_topics_keys_headers_and_partitions_on_the_broker(kafka_broker: TansuBroker) -> None:  # noqa: F811
+    """Topics carry the prefix, keys are the symbol, the partition is CRC32(key) like the
+    embedded bus, and the stored value is the validated JSON."""
+    prefix = _prefix()
+
+    async def scenario() -> None:
+        async with KafkaBus(kafka_settings(kafka_broker, prefix, 4)) as bus:
+            assert bus.partitions("market_events") == 4
+            res = await bus.publish(
+                "market_events", bar("NVDA", 0), key="NVDA", headers=(("trace", "abc"),)
+            )
+            assert res.ok and res.partition == partition_for("NVDA", 4, 0)
+
+    run(scenario())
+    (msg,) = _raw_read(kafka_broker, prefix + "market_events", 1, 4)
+    assert msg.key() == b"NVDA"  # type: ignore[attr-defined]
+    assert msg.partition() == partition_for("NVDA", 4, 0)  # type: ignore[attr-defined]
+    assert json.loads(msg.value())["symbol"] == "NVDA"  # type: ignore[attr-defined]
+    assert ("trace", b"abc") in msg.headers()  # type: ignore[attr-defined]
+
+
+def test_dead_letters_carry_the_errors_in_payload_and_headers(kafka_broker: TansuBroker) -> None:  # noqa: F811
+    prefix = _prefix()
+
+    async def scenario() -> None:
+        async with KafkaBus(kafka_settings(kafka_broker, prefix)) as bus:
+            res = await bus.publish("market_events", bar("AAPL", 0, low=500.0), key="AAPL")
+            assert res.routed_to_dlq and res.offset == 0
+
+    run(scenario())
+    (msg,) = _raw_read(kafka_broker, prefix + "dlq_market_events", 1)
+    headers = dict(msg.headers())  # type: ignore[attr-defined]
+    assert headers["dlq.stage"] == b"publish" and headers["dlq.topic"] == b"market_events"
+    letter = json.loads(msg.value())  # type: ignore[attr-defined]
+    assert letter["topic"] == "market_events"
+    assert any(e["path"] == "low" for e in letter["errors"])
+
+
+def test_publish_nowait_then_flush_delivers_everything(kafka_broker: TansuBroker) -> None:  # noqa: F811
+    async def scenario() -> None:
+        async with KafkaBus(kafka_settings(kafka_broker, _prefix(), 2)) as bus:
+            results = [
+                bus.publish_nowait("market_events", bar(sym, i), key=sym)
+                for i in range(200)
+                for sym in ("AAPL", "MSFT")
+            ]
+            assert all(r.offset == -1 and r.partition in (0, 1) for r in results)
+            bad = bus.publish_nowait("market_events", b"{}")
+            assert bad.routed_to_dlq and bad.topic == "dlq_market_events"
+            await bus.flush()
+            assert bus.metrics.published["market_events"] == 400
+            consumer = bus.subscribe("market_events", "g")
+            got = await drain(consumer, 400, timeout=10)
+            assert len(got) == 400
+            per_key: dict[str | None, list[int]] = {}
+            for rec in got:
+                per_key.setdefault(rec.key, []).append(rec.offset)
+            assert all(v == sorted(v) and len(v) == 200 for v in per_key.values())
+            await consumer.commit()
+            for p in range(2):
+                assert consumer.committed(p) == bus.end_offset("market_events", p) == 200
+                assert bus.committed("g", "market_events", p) == 200
+
+    run(scenario())
+
+
+def test_two_members_of_a_group_share_the_partitions(kafka_broker: TansuBroker) -> None:  # noqa: F811
+    async def scenario() -> None:
+        async with KafkaBus(kafka_settings(kafka_broker, _prefix(), 2)) as bus:
+            for i in range(20):
+                bus.publish_nowait("order_intents", intent(i), key=f"S{i % 4}")
+            await bus.flush()
+            a = bus.subscribe("order_intents", "orders")
+            b = bus.subscribe("order_intents", "orders")
+            got_a: list[Record] = []
+            got_b: list[Record] = []
+            deadline = asyncio.get_running_loop().time() + 10.0
+            while len(got_a) + len(got_b) < 20 and asyncio.get_running_loop().time() < deadline:
+                more_a, more_b = await asyncio.gather(a.poll(20, 0.2), b.poll(20, 0.2))
+                got_a += more_a
+                got_b += more_b
+            assert len(got_a) + len(got_b) == 20
+            assert a.assignment().isdisjoint(b.assignment())
+            ids = [str(r.value.intent_id) for r in got_a + got_b]  # type: ignore[attr-defined]
+            assert len(set(ids)) == 20
+
+    run(scenario())
+
+
+def test_settings_come_from_the_config_file_and_environment(tmp_path: Path) -> None:
+    cfg_file = tmp_path / "algotrade.yaml"
+    cfg_file.write_text(
+        "bus:\n  backend: kafka\n  partitions: 6\n  kafka_replication_factor: 3\n"
+        "  kafka_security:\n    security.protocol: SASL_SSL\n    sasl.mechanism: PLAIN\n"
+    )
+    env = {
+        "ALGOTRADE_BUS__KAFKA_BOOTSTRAP": "k1:9092,k2:9092",
+        "ALGOTRADE_BUS__KAFKA_TOPIC_PREFIX": "prod.",
+        "ALGOTRADE_BUS__KAFKA_SECURITY": "{security.protocol: SASL_SSL, sasl.password: s3cret}",
+    }
+    cfg = load_config(cfg_file, env)
+    s = KafkaSettings.from_config(cfg.bus)
+    assert s.bootstrap_servers == "k1:9092,k2:9092" and s.topic_prefix == "prod."
+    assert s.partitions == 6 and s.replication_factor == 3
+    assert s.security == {"security.protocol": "SASL_SSL", "sasl.password": "s3cret"}
+    assert s.common()["sasl.password"] == "s3cret"
+    assert s.topic_name("order_intents") == "prod.order_intents"
+    assert "s3cret" not in json.dumps(cfg.masked_dict())  # the password is masked on display
+    assert cfg.masked_dict(show_sensitive=True)["bus"]["kafka_security"]["sasl.password"] == (
+        "s3cret"
+    )
+    bus = select_bus(cfg.bus, tmp_path)
+    assert isinstance(bus, KafkaBus) and bus.settings.bootstrap_servers == "k1:9092,k2:9092"
+
+
+def test_an_unreachable_broker_fails_start_with_the_address() -> None:
+    port = free_port()  # nothing listens there
+
+    async def scenario() -> None:
+        bus = open_kafka_bus(
+            BusConfig(backend="kafka", kafka_bootstrap=f"127.0.0.1:{port}"), request_timeout_s=1.0
+        )
+        with pytest.raises(KafkaBusError, match=f"127.0.0.1:{port}.*kafka_bootstrap"):
+            await bus.start()
+        with pytest.raises(RuntimeError, match="start"):
+            await bus.publish("market_events", bar("AAPL", 0), key="AAPL")
+
+    run(scenario())
+
+
+def test_existing_topics_are_reused_and_missing_ones_refused(kafka_broker: TansuBroker) -> None:  # noqa: F811
+    prefix = _prefix()
+
+    async def scenario() -> None:
+        no_create = KafkaBus(
+            KafkaSettings(
+                bootstrap_servers=kafka_broker.bootstrap,
+                topic_prefix=prefix,
+                create_topics=False,
+                request_timeout_s=5.0,
+            )
+        )
+        with pytest.raises(KafkaBusError, match="does not exist"):
+            await no_create.start()
+        async with KafkaBus(kafka_settings(kafka_broker, prefix, 3)) as bus:
+            await bus.publish("market_events", bar("AAPL", 0), key="AAPL")
+        # a second bus configured with 1 partition follows the broker's 3
+        async with KafkaBus(kafka_settings(kafka_broker, prefix, 1)) as again:
+            assert again.partitions("market_events") == 3
+
+    run(scenario())
