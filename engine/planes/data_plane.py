@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from contracts.topics import MARKET_EVENTS
-from engine.bus.memory import MemoryBus
+from engine.bus.protocol import Bus
 from engine.config import DataQAConfig
 from engine.data.normalize import bar_event, ofi_from_bar
 from engine.data.qa import FreshnessMonitor, completeness_check
@@ -66,7 +66,7 @@ class DataPlane:
 
     def __init__(
         self,
-        bus: MemoryBus,
+        bus: Bus,
         groups: Sequence[Sequence[IntradayBar]],
         *,
         symbols: Sequence[str],

@@ -34,7 +34,7 @@ from contracts.topics import EXECUTION_REPORTS, ORDER_INTENTS
 from engine.broker.protocol import Broker
 from engine.broker.types import BrokerError, BrokerEvent
 from engine.bus.idempotency import IdempotencyGuard
-from engine.bus.memory import MemoryBus
+from engine.bus.protocol import Bus
 from engine.planes.costs import CostLearner
 from engine.planes.jsonlog import PlaneLog
 from engine.planes.metrics import SessionMetrics
@@ -95,7 +95,7 @@ class OrderPlane:
 
     def __init__(
         self,
-        bus: MemoryBus,
+        bus: Bus,
         broker: Broker,
         *,
         checks: PreTradeChecks,
@@ -212,7 +212,7 @@ class OrderPlane:
                 for rec in records:
                     if isinstance(rec.value, OrderIntent):
                         await self.handle_intent(rec.value, rec.timestamp)
-                    await consumer.commit_record(rec)
+                    await consumer.commit({rec.partition: rec.next_offset})
         finally:
             await consumer.close()
 

@@ -558,7 +558,10 @@ class _Session:
         if self.metrics_port:
             health = HealthServer(
                 metrics.render,
-                {"bus": lambda: not bus.closed, "broker": lambda: broker.is_ready},
+                {
+                    "bus": lambda: not getattr(bus, "closed", False),
+                    "broker": lambda: broker.is_ready,
+                },
                 port=self.metrics_port,
             )
             try:

@@ -40,7 +40,7 @@ from contracts.topics import EXECUTION_REPORTS, MARKET_EVENTS, ORDER_INTENTS
 from engine.backtest.alpha import ensemble_alpha
 from engine.backtest.decision import decide_weights
 from engine.backtest.optimizers import make_optimizer
-from engine.bus.memory import MemoryBus
+from engine.bus.protocol import Bus
 from engine.config import AppConfig
 from engine.data.panel import MarketPanel
 from engine.data.qa import FreshnessMonitor
@@ -132,7 +132,7 @@ class StrategyPlane:
 
     def __init__(
         self,
-        bus: MemoryBus,
+        bus: Bus,
         *,
         session_id: str,
         config: AppConfig,
@@ -362,7 +362,9 @@ class StrategyPlane:
         async for rec in self.bus.replay(EXECUTION_REPORTS, 0):
             if isinstance(rec.value, ExecutionReport):
                 self.book.apply(rec.value)
-        committed = self.bus.committed("strategy", MARKET_EVENTS, 0)
+        probe = self.bus.subscribe(MARKET_EVENTS, "strategy")
+        committed = probe.committed(0)
+        await probe.close()
         async for rec in self.bus.replay(MARKET_EVENTS, 0):
             if rec.offset >= committed:
                 break
