@@ -106,7 +106,14 @@ class PortfolioConfig(_Section):
     gross_lim: float = Field(2.0, gt=0, le=10.0, title="Gross limit", description="Max Σ|w|.")
     net_lim: float = Field(0.8, ge=0, le=10.0, title="Net limit", description="Max |Σw|.")
     turnover_penalty: float = Field(
-        0.0, ge=0, title="Turnover penalty", description="Cost per unit of Σ|w − w_prev|."
+        0.0015,
+        ge=0,
+        title="Turnover penalty",
+        description=(
+            "κ, cost per unit of one-way turnover Σ|w − w_prev| in the QP's objective units "
+            "(λ per basis point of expected return): 0.0015 = λ × 3 bp, about the default "
+            "commission plus half-spread. 0 turns the term off."
+        ),
     )
     cov_window: int = Field(
         126, ge=10, title="Covariance window", description="Days of returns for Ledoit–Wolf."
