@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import os
 
+# Threaded BLAS on a small shared machine makes tiny matrix work much slower; the tests use
+# small matrices only. Set before anything imports numpy.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
