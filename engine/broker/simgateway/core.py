@@ -20,8 +20,8 @@ from engine.broker.sim_exchange import (
     SimExchange,
     SymbolSpec,
 )
-from engine.broker.sim_exchange import OrderView as ExchangeOrder
 from engine.broker.simgateway import messages as m
+from engine.broker.simgateway.book import GatewayOrder, OrderBook
 from engine.broker.simgateway.config import (
     HALF_SPREAD_BPS,
     IB_STATUS,
@@ -40,7 +40,7 @@ from engine.broker.simgateway.prices import (
     RandomWalkPriceSource,
     SyntheticPriceSource,
 )
-from engine.broker.simgateway.reports import AccountReports, ExecutionFilter, ib_time, money
+from engine.broker.simgateway.reports import AccountReports, money
 
 log = logging.getLogger("algotrade.simgateway")
 
@@ -69,21 +69,6 @@ class Subscriptions:
     market_data: dict[int, str] = field(default_factory=dict)
     pnl: set[int] = field(default_factory=set)
     pnl_single: dict[int, int] = field(default_factory=dict)  # reqId -> conId
-
-
-@dataclass
-class GatewayOrder:
-    """The gateway's record of a client order (the exchange holds fills and status)."""
-
-    client_id: int
-    parsed: ParsedOrder
-    instrument: Instrument
-    perm_id: int = 0
-    status: str = "PendingSubmit"
-    contract: ContractSpec = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.contract = self.instrument.contract(self.parsed.contract.exchange or "SMART")
 
 
 @dataclass
@@ -154,8 +139,7 @@ class GatewayCore:
             self.instrument_for(sym, start)
         self.reports = AccountReports(self.exchange, self.registry, config.account, clock)
         self.peers: dict[int, Peer] = {}
-        self.orders: dict[tuple[int, int], GatewayOrder] = {}
-        self.stalled: list[tuple[int, ParsedOrder, Instrument]] = []
+        self.book = OrderBook(self.exchange, self.registry, config.account)
         self.pinned: dict[str, float] = {}
         self.offline = False
         self._held_offline: list[tuple[int, ParsedOrder, Instrument]] = []
@@ -202,8 +186,7 @@ class GatewayCore:
                 self._fill_working_orders(peer.client_id)
 
     def next_order_id(self) -> int:
-        ids = [oid for _, oid in self.orders]
-        return max(ids, default=0) + 1
+        return self.book.next_order_id()
 
     # ------------------------------------------------------------------ orders
     def place_order(self, peer: Peer, fields: Sequence[str]) -> None:
@@ -235,7 +218,7 @@ class GatewayCore:
             self._what_if(peer, parsed, inst)
             return
         key = (peer.client_id, parsed.order_id)
-        if key in self.orders and self.orders[key].status not in (
+        if key in self.book.orders and self.book.orders[key].status not in (
             "Filled",
             "Cancelled",
             "Inactive",
@@ -250,7 +233,7 @@ class GatewayCore:
                 )
             )
             return
-        if key in self.orders:
+        if key in self.book.orders:
             peer.send(
                 m.error(
                     parsed.order_id,
@@ -268,25 +251,25 @@ class GatewayCore:
             self._reject(peer.client_id, parsed, inst, self.faults.reject_reason)
             return
         if self.faults.take_stall():
-            self.orders[key] = GatewayOrder(peer.client_id, parsed, inst)
-            self.stalled.append((peer.client_id, parsed, inst))
+            self.book.orders[key] = GatewayOrder(peer.client_id, parsed, inst)
+            self.book.stalled.append((peer.client_id, parsed, inst))
             return
         if self.offline:
-            self.orders[key] = GatewayOrder(peer.client_id, parsed, inst)
+            self.book.orders[key] = GatewayOrder(peer.client_id, parsed, inst)
             self._held_offline.append((peer.client_id, parsed, inst))
             return
         self._submit(peer.client_id, parsed, inst)
 
     def release_stalled(self) -> int:
         """Let stalled orders through to the exchange; returns how many were released."""
-        stalled, self.stalled = self.stalled, []
+        stalled, self.book.stalled = self.book.stalled, []
         for client_id, parsed, inst in stalled:
             self._submit(client_id, parsed, inst)
         return len(stalled)
 
     def _reject(self, client_id: int, parsed: ParsedOrder, inst: Instrument, reason: str) -> None:
         self.stats.rejects += 1
-        self.orders[(client_id, parsed.order_id)] = GatewayOrder(
+        self.book.orders[(client_id, parsed.order_id)] = GatewayOrder(
             client_id, parsed, inst, status="Inactive"
         )
         self._to_client(
@@ -340,7 +323,7 @@ class GatewayCore:
             self._reject(client_id, parsed, inst, spec)
             return
         record = GatewayOrder(client_id, parsed, inst)
-        self.orders[(client_id, parsed.order_id)] = record
+        self.book.orders[(client_id, parsed.order_id)] = record
         self._update_price(inst.symbol, self.clock())
         events = self.exchange.place(spec, self.clock())
         self._emit(events)
@@ -356,13 +339,13 @@ class GatewayCore:
             peer.send(m.error(order_id, 321, READ_ONLY_TEXT, peer.server_version))
             return
         key = (peer.client_id, order_id)
-        record = self.orders.get(key)
-        if record is not None and any(s[1].order_id == order_id for s in self.stalled):
-            self.stalled = [
-                s for s in self.stalled if s[1].order_id != order_id or s[0] != peer.client_id
+        record = self.book.orders.get(key)
+        if record is not None and any(s[1].order_id == order_id for s in self.book.stalled):
+            self.book.stalled = [
+                s for s in self.book.stalled if s[1].order_id != order_id or s[0] != peer.client_id
             ]
             record.status = "Cancelled"
-            peer.send(m.order_status(self._view(record, None)))
+            peer.send(m.order_status(self.book.view(record, None)))
             peer.send(m.error(order_id, 202, "Order Canceled - reason:", peer.server_version))
             return
         events = self.exchange.cancel(order_id, self.clock(), client_id=peer.client_id)
@@ -373,13 +356,13 @@ class GatewayCore:
             if peer is not None:
                 peer.send(m.error(-1, 321, READ_ONLY_TEXT, peer.server_version))
             return
-        for client_id, parsed, _ in self.stalled:
-            rec = self.orders[(client_id, parsed.order_id)]
+        for client_id, parsed, _ in self.book.stalled:
+            rec = self.book.orders[(client_id, parsed.order_id)]
             rec.status = "Cancelled"
             owner = self.peers.get(client_id)
             if owner is not None:
-                owner.send(m.order_status(self._view(rec, None)))
-        self.stalled = []
+                owner.send(m.order_status(self.book.view(rec, None)))
+        self.book.stalled = []
         self._emit(self.exchange.cancel_all(self.clock()))
 
     def _what_if(self, peer: Peer, parsed: ParsedOrder, inst: Instrument) -> None:
@@ -416,7 +399,7 @@ class GatewayCore:
             commission_currency="USD",
         )
         record = GatewayOrder(peer.client_id, parsed, inst, status="PreSubmitted")
-        view = replace(self._view(record, None), what_if=True)
+        view = replace(self.book.view(record, None), what_if=True)
         peer.send(m.open_order(view, peer.server_version, margin))
 
     # ------------------------------------------------------------------ events
@@ -430,7 +413,7 @@ class GatewayCore:
             self._broadcast_account(touched)
 
     def _emit_one(self, ev: ExchangeEvent, touched: set[str]) -> None:
-        record = self.orders.get((ev.client_id, ev.order_id))
+        record = self.book.orders.get((ev.client_id, ev.order_id))
         if record is None:
             self._emit_foreign(ev)
             return
@@ -455,7 +438,7 @@ class GatewayCore:
         if peer is None:
             self.stats.dropped_messages += 1
             return
-        view = self._view(record, ev)
+        view = self.book.view(record, ev)
         if ev.status == "CANCELED":
             reason = ev.reason or "Order Canceled - reason:"
             peer.send(m.order_status(view))
@@ -484,9 +467,9 @@ class GatewayCore:
             self.stats.dropped_messages += 1
             return
         assert ev.exec_id is not None
-        view = self._view(record, ev)
+        view = self.book.view(record, ev)
         version = peer.server_version
-        execution = m.exec_details(-1, self._execution_view(record, ev), version)
+        execution = m.exec_details(-1, self.book.execution_view(record, ev), version)
         commission = m.commission_report(
             ev.exec_id, ev.commission, "USD", ev.realized_pnl if ev.realized_pnl else None
         )
@@ -507,57 +490,6 @@ class GatewayCore:
                         owner.send(commission)
 
             self._later(delay, late)
-
-    def _execution_view(self, record: GatewayOrder, ev: ExchangeEvent) -> m.ExecutionView:
-        assert ev.exec_id is not None
-        return m.ExecutionView(
-            exec_id=ev.exec_id,
-            order_id=ev.order_id,
-            client_id=ev.client_id,
-            perm_id=ev.perm_id,
-            contract=record.contract,
-            time=ib_time(ev.time),
-            account=self.config.account,
-            exchange=record.instrument.primary_exchange,
-            side="BOT" if ev.side == "BUY" else "SLD",
-            shares=float(ev.last_fill_quantity),
-            price=ev.last_fill_price,
-            cum_qty=float(ev.filled),
-            avg_price=ev.avg_fill_price,
-            order_ref=ev.order_ref,
-        )
-
-    def _view(self, record: GatewayOrder, ev: ExchangeEvent | None) -> m.OrderView:
-        p = record.parsed
-        filled = float(ev.filled) if ev is not None else 0.0
-        avg = ev.avg_fill_price if ev is not None else 0.0
-        last = ev.last_fill_price if ev is not None else 0.0
-        if ev is None:
-            snap = self.exchange.order(p.order_id, record.client_id)
-            if snap is not None:
-                filled, avg = float(snap.filled), snap.avg_fill_price
-        return m.OrderView(
-            order_id=p.order_id,
-            client_id=record.client_id,
-            perm_id=record.perm_id,
-            contract=record.contract,
-            action=p.action,
-            total_quantity=p.total_quantity,
-            order_type=p.order_type,
-            lmt_price=p.lmt_price,
-            aux_price=p.aux_price,
-            tif=p.tif or "DAY",
-            account=self.config.account,
-            order_ref=p.order_ref,
-            status=record.status,
-            filled=filled,
-            avg_fill_price=avg,
-            last_fill_price=last,
-            parent_id=p.parent_id,
-            outside_rth=p.outside_rth,
-            algo_strategy=p.algo_strategy,
-            algo_params=p.algo_params,
-        )
 
     def _to_client(self, client_id: int, action: Callable[[Peer], object]) -> None:
         peer = self.peers.get(client_id)
@@ -622,108 +554,6 @@ class GatewayCore:
                         round(pos.market_value, 2),
                     )
                 )
-        return out
-
-    # ------------------------------------------------------------------ orders and executions
-    def open_order_messages(self, client_id: int | None) -> list[m.Msg]:
-        """openOrder + orderStatus per working order (of ``client_id``; all when None)."""
-        out: list[m.Msg] = []
-        for snap in self.exchange.open_orders(client_id):
-            record = self.orders.get((snap.client_id, snap.order_id))
-            peer_version = self.config.server_version
-            if record is None:
-                record = self._adopt(snap)
-                if record is None:
-                    continue
-            view = self._view(record, None)
-            out.append(m.open_order(view, peer_version))
-            out.append(m.order_status(view))
-        for cid, parsed, _ in self.stalled:
-            if client_id is None or cid == client_id:
-                view = self._view(self.orders[(cid, parsed.order_id)], None)
-                out.append(m.open_order(view, self.config.server_version))
-        return out
-
-    def _adopt(self, snap: ExchangeOrder) -> GatewayOrder | None:
-        """Make a gateway record for an exchange order placed outside the socket (demo seed)."""
-        inst = self.registry.by_symbol(snap.symbol) or self.instrument_for(snap.symbol)
-        if inst is None:
-            return None
-        ib_type = {v: k for k, v in ORDER_TYPES.items()}.get(snap.order_type, "MKT")
-        parsed = ParsedOrder(
-            order_id=snap.order_id,
-            contract=inst.contract(),
-            action=snap.side,
-            total_quantity=float(snap.quantity),
-            order_type=ib_type,
-            lmt_price=snap.limit_price,
-            aux_price=snap.stop_price,
-            tif=snap.time_in_force,
-            account=self.config.account,
-            order_ref=snap.order_ref,
-            transmit=True,
-            parent_id=0,
-            outside_rth=False,
-            what_if=False,
-            algo_strategy="",
-            algo_params=(),
-            cash_qty=None,
-            conditions=0,
-        )
-        record = GatewayOrder(snap.client_id, parsed, inst, snap.perm_id, IB_STATUS[snap.status])
-        self.orders[(snap.client_id, snap.order_id)] = record
-        return record
-
-    def completed_order_messages(self, server_version: int) -> list[m.Msg]:
-        out: list[m.Msg] = []
-        for snap in self.exchange.orders():
-            if snap.status not in ("FILLED", "CANCELED", "REJECTED"):
-                continue
-            record = self.orders.get((snap.client_id, snap.order_id)) or self._adopt(snap)
-            if record is None:
-                continue
-            status = IB_STATUS[snap.status]
-            view = replace(
-                self._view(record, None),
-                status=status,
-                completed_time=ib_time(snap.placed_at),
-                completed_status=status,
-            )
-            out.append(m.completed_order(view, server_version))
-        return out
-
-    def execution_messages(
-        self, req_id: int, flt: ExecutionFilter, server_version: int
-    ) -> list[m.Msg]:
-        """execDetails (+ commissionReport) per execution matching the filter."""
-        out: list[m.Msg] = []
-        for fill in self.exchange.executions():
-            if not flt.matches(fill.client_id, fill.account_id, fill.time, fill.symbol, fill.side):
-                continue
-            record = self.orders.get((fill.client_id, fill.order_id))
-            inst = record.instrument if record else self.registry.by_symbol(fill.symbol)
-            if inst is None:
-                continue
-            execution = m.ExecutionView(
-                exec_id=fill.exec_id,
-                order_id=fill.order_id,
-                client_id=fill.client_id,
-                perm_id=fill.perm_id,
-                contract=inst.contract(),
-                time=ib_time(fill.time),
-                account=fill.account_id,
-                exchange=inst.primary_exchange,
-                side="BOT" if fill.side == "BUY" else "SLD",
-                shares=float(fill.shares),
-                price=fill.price,
-                cum_qty=float(fill.cum_qty),
-                avg_price=fill.avg_price,
-                order_ref=fill.order_ref,
-            )
-            out.append(m.exec_details(req_id, execution, server_version))
-            out.append(
-                m.commission_report(fill.exec_id, fill.commission, "USD", fill.realized_pnl or None)
-            )
         return out
 
     # ------------------------------------------------------------------ market
@@ -838,7 +668,7 @@ class GatewayCore:
         self.tick()  # what the market did meanwhile (fills of working orders) arrives now
         held, self._held_offline = self._held_offline, []
         for client_id, parsed, inst in held:
-            self.orders.pop((client_id, parsed.order_id), None)
+            self.book.orders.pop((client_id, parsed.order_id), None)
             self._submit(client_id, parsed, inst)
 
 

@@ -236,7 +236,7 @@ class SimGateway:
             uptime=time.monotonic() - self._started,
             clients=clients,
             stats=self.core.stats,
-            open_orders=len(self.core.exchange.open_orders()) + len(self.core.stalled),
+            open_orders=len(self.core.exchange.open_orders()) + len(self.core.book.stalled),
             positions=len(self.core.exchange.positions()),
             net_liquidation=acct.net_liquidation,
             cash=acct.cash,

@@ -330,12 +330,12 @@ class ClientSession(asyncio.Protocol):
 
     def _req_open_orders(self, f: list[str]) -> None:
         scope = None if self.client_id == 0 else self.client_id
-        for msg in self.core.open_order_messages(scope):
+        for msg in self.core.book.open_order_messages(scope, self.server_version):
             self.send(msg)
         self.send_end("openOrderEnd", m.open_order_end())
 
     def _req_all_open_orders(self, f: list[str]) -> None:
-        for msg in self.core.open_order_messages(None):
+        for msg in self.core.book.open_order_messages(None, self.server_version):
             self.send(msg)
         self.send_end("openOrderEnd", m.open_order_end())
 
@@ -371,7 +371,7 @@ class ClientSession(asyncio.Protocol):
             exchange=f[8],
             side=f[9],
         )
-        for msg in self.core.execution_messages(req_id, flt, self.server_version):
+        for msg in self.core.book.execution_messages(req_id, flt, self.server_version):
             self.send(msg)
         self.send_end("execDetailsEnd", m.exec_details_end(req_id))
 
@@ -433,7 +433,7 @@ class ClientSession(asyncio.Protocol):
         self.subs.pnl_single.pop(_int(f[1]), None)
 
     def _req_completed_orders(self, f: list[str]) -> None:
-        for msg in self.core.completed_order_messages(self.server_version):
+        for msg in self.core.book.completed_order_messages(self.server_version):
             self.send(msg)
         self.send_end("completedOrdersEnd", m.completed_orders_end())
 

@@ -422,3 +422,51 @@ def test_pnl_subscriptions_follow_fills() -> None:
             ib.disconnect()
 
     run(scenario())
+
+
+def test_lower_negotiated_version_gets_its_own_layouts(caplog: pytest.LogCaptureFixture) -> None:
+    """A client offering v157..170 to a v178 gateway gets v170 frames ib_async decodes cleanly."""
+    import socket
+
+    from tests.test_engine.test_simgateway.support import (
+        DecodeRecorder,
+        decoder_errors,
+        place_order_fields,
+    )
+
+    def session(port: int, limit: float) -> list[bytes]:
+        with socket.create_connection(("127.0.0.1", port), timeout=3) as sock:
+            sock.sendall(b"API\0" + prefix(b"v157..170"))
+            decoder = FrameDecoder()
+            frames: list[bytes] = []
+
+            def until(pred: object) -> None:
+                while not any(pred(split_fields(f)) for f in frames):  # type: ignore[operator]
+                    frames.extend(decoder.feed(sock.recv(65536)))
+
+            until(lambda f: len(f) == 2)
+            assert split_fields(frames[0])[0] == "170"
+            sock.sendall(encode_frame([71, 2, 9, ""]))
+            until(lambda f: f[:1] == ["15"])
+            order = place_order_fields(
+                170, 1, Stock("AAPL", "SMART", "USD"), LimitOrder("BUY", 1, limit)
+            )
+            sock.sendall(encode_frame(order))
+            until(lambda f: f[:1] == ["3"])
+            sock.sendall(encode_frame([5, 1]) + encode_frame([7, 3, 1, 0, "", "", "", "", "", ""]))
+            until(lambda f: f[:1] == ["55"])
+            return frames[1:]
+
+    async def scenario() -> list[bytes]:
+        async with SimGateway(quiet_config()) as gw:
+            limit = round(gw.core.exchange.last_price("AAPL") * 0.98, 2)  # rests, inside the collar
+            return await asyncio.to_thread(session, gw.port, limit)
+
+    frames = run(scenario())
+    recorder = DecodeRecorder(170)
+    with decoder_errors(caplog) as errors:
+        for payload in frames:
+            recorder.feed_frame(struct.pack(">I", len(payload)) + payload)
+    assert errors == []
+    names = [n for n, _ in recorder.calls]
+    assert names.count("openOrder") == 2 and "openOrderEnd" in names and "execDetailsEnd" in names
