@@ -518,7 +518,7 @@ class _Session:
         if self.resume:
             await order_plane.recover()
             await strategy.restore()
-            start_bar = (strategy.current_bar + 1) if strategy.current_bar is not None else 0
+            start_bar = await _bars_published(bus, session_open, bar_seconds)
             if samples_path.is_file():
                 for line in samples_path.read_text(encoding="utf-8").splitlines():
                     with contextlib.suppress(ValueError, KeyError, TypeError):
@@ -531,16 +531,15 @@ class _Session:
         meta["market_started"] = result.started_at.isoformat()
         atomic_write_text(self.session_dir / SESSION_FILE, json.dumps(meta, indent=2))
 
-        loss = params.loss_injection
+        loss = params.loss_injection or 0.0
         bars_seen = {"n": 0}
 
         async def on_prices(prices: dict[str, float]) -> None:
             bars_seen["n"] += 1
             for sym, px in prices.items():
-                if loss:
-                    held = order_plane.positions.get(sym, 0)
-                    step = (1 - loss) if held >= 0 else (1 + loss)
-                    px = last_px.get(sym, px) * step
+                held = order_plane.positions.get(sym, 0) if loss else 0
+                if held:  # injected loss: every held position moves against the book
+                    px = last_px.get(sym, px) * ((1 - loss) if held > 0 else (1 + loss))
                 last_px[sym] = px
                 setp = getattr(broker, "set_price", None)
                 if setp is not None:
@@ -766,6 +765,19 @@ class _Session:
                 f"{result.fill_rate if result.fill_rate is not None else float('nan'):.2%}"
             )
         return result
+
+
+async def _bars_published(bus: Any, session_open: datetime, bar_seconds: int) -> int:
+    """How many bar times the data plane already published (resume continues after them)."""
+    from contracts.messages import BarEvent
+    from contracts.topics import MARKET_EVENTS
+
+    last = -1
+    async for rec in bus.replay(MARKET_EVENTS, 0):
+        if isinstance(rec.value, BarEvent):
+            k = int((rec.value.timestamp - session_open).total_seconds() // bar_seconds)
+            last = max(last, k)
+    return last + 1
 
 
 def market_ticks(market: Any, cfg: AppConfig) -> Callable[[Any], Any]:
