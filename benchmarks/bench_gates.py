@@ -36,9 +36,10 @@ def run(quick: bool) -> dict[str, object]:
     from gates.governance import sign
     from gates.runner import run_gates
 
-    config = load_config(None, {})
     with tempfile.TemporaryDirectory(prefix="bench-gates-") as tmp:
         out = Path(tmp) / "prelive"
+        # kill-switch latches and HALT flags of the run stay in the scratch directory
+        config = load_config(None, {}).with_overrides({"paths.state": str(Path(tmp) / "state")})
 
         def now() -> datetime:
             return datetime.now(UTC)
@@ -47,7 +48,8 @@ def run(quick: bool) -> dict[str, object]:
             sign(out, role=role, name=f"bench {role}", config=config, clock=now)
         options = GateOptions(
             coverage_report=_coverage_file(Path(tmp) / "coverage.json"),
-            session_hours=0.25 if quick else None,
+            session_hours=0.5 if quick else None,
+            session_speed=3000.0 if quick else None,
             **(
                 {
                     "broker_test_args": (
@@ -67,7 +69,15 @@ def run(quick: bool) -> dict[str, object]:
         report = run_gates(range(1, 9), ctx, keep_going=True)
         total = time.perf_counter() - start
     gates = [
-        {"gate": r.number, "name": r.name, "verdict": r.verdict, "seconds": round(r.seconds, 3)}
+        {
+            "gate": r.number,
+            "name": r.name,
+            "verdict": r.verdict,
+            "seconds": round(r.seconds, 3),
+            "failed": [
+                f"{e.condition}: {e.measured} vs {e.threshold}" for e in r.failed_conditions
+            ],
+        }
         for r in report.results
     ]
     g8 = next(r for r in report.results if r.number == 8)
