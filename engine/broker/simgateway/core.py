@@ -144,11 +144,18 @@ class GatewayCore:
         self.offline = False
         self._held_offline: list[tuple[int, ParsedOrder, Instrument]] = []
         self._later: Callable[[float, Callable[[], None]], None] = _run_now
+        self._wake: Callable[[], None] = _nothing
 
     # ------------------------------------------------------------------ wiring
-    def set_scheduler(self, later: Callable[[float, Callable[[], None]], None]) -> None:
-        """How to run something after a delay (the server passes ``loop.call_later``)."""
+    def set_scheduler(
+        self,
+        later: Callable[[float, Callable[[], None]], None],
+        wake: Callable[[], None] | None = None,
+    ) -> None:
+        """How to run something after a delay (the server passes ``loop.call_later``), and how
+        to wake the market clock when an order's fill becomes due before its next tick."""
         self._later = later
+        self._wake = wake or _nothing
 
     def instrument_for(self, symbol: str, now: float | None = None) -> Instrument | None:
         inst = self.registry.resolve(ContractSpec(symbol=symbol, sec_type="STK"))
@@ -327,6 +334,8 @@ class GatewayCore:
         self._update_price(inst.symbol, self.clock())
         events = self.exchange.place(spec, self.clock())
         self._emit(events)
+        if self.config.latency_ms > 0:
+            self._wake()  # the clock re-plans its sleep around the new order's due time
         codes = self.faults.take_inject()
         peer = self.peers.get(client_id)
         if codes and peer is not None and record.status not in ("Inactive", "Cancelled"):
@@ -674,6 +683,10 @@ class GatewayCore:
 
 def _run_now(_delay: float, fn: Callable[[], None]) -> None:
     fn()
+
+
+def _nothing() -> None:
+    return None
 
 
 def _load_default_universe(registry: InstrumentRegistry) -> tuple[str, ...]:

@@ -98,7 +98,7 @@ class SimGateway:
         def later(delay: float, fn: Callable[[], None]) -> None:
             loop.call_later(delay, fn)
 
-        self.core.set_scheduler(later)
+        self.core.set_scheduler(later, self._wake.set)
         self._server = await loop.create_server(
             lambda: ClientSession(self), self.config.host, self.config.port, reuse_address=True
         )

@@ -470,3 +470,19 @@ def test_lower_negotiated_version_gets_its_own_layouts(caplog: pytest.LogCapture
     assert errors == []
     names = [n for n, _ in recorder.calls]
     assert names.count("openOrder") == 2 and "openOrderEnd" in names and "execDetailsEnd" in names
+
+
+def test_latency_is_honoured_between_clock_ticks() -> None:
+    async def scenario() -> None:
+        async with SimGateway(quiet_config(latency_ms=40, tick_interval=2.0)) as gw:
+            ib = await connect(gw.port)
+            [aapl] = await ib.qualifyContractsAsync(Stock("AAPL", "SMART", "USD"))
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            trade = ib.placeOrder(aapl, MarketOrder("BUY", 1))
+            await wait_until(lambda: trade.orderStatus.status == "Filled", timeout=1.5)
+            elapsed = loop.time() - start
+            assert 0.035 <= elapsed < 1.0  # the latency, not the 2 s clock tick
+            ib.disconnect()
+
+    run(scenario())
