@@ -85,12 +85,19 @@ def test_dashboard_is_well_formed() -> None:
 @pytest.mark.skipif(
     shutil.which("promtool") is None, reason="promtool not installed (Debian: prometheus)"
 )
-def test_promtool_checks_and_unit_tests_the_rules() -> None:
+def test_promtool_checks_the_config_and_unit_tests_the_rules() -> None:
     check = subprocess.run(
         ["promtool", "check", "rules", str(ALERTS)], capture_output=True, text=True, timeout=60
     )
     assert check.returncode == 0, check.stdout + check.stderr
     assert "SUCCESS" in check.stdout
+    config = subprocess.run(
+        ["promtool", "check", "config", str(DEPLOY / "prometheus" / "prometheus.yml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert config.returncode == 0, config.stdout + config.stderr
     unit = subprocess.run(
         ["promtool", "test", "rules", str(DEPLOY / "prometheus" / "alerts_test.yml")],
         capture_output=True,
