@@ -99,7 +99,7 @@ class ArtifactValidationGate:
         threshold = ctx.config.gates.coverage_min
         path = ctx.options.coverage_report
         if ctx.options.run_coverage:
-            path = ctx.out_dir / "coverage.json"
+            path = (ctx.out_dir / "coverage.json").resolve()  # the suite runs from the repo root
             run = run_suite_with_coverage(ctx.repo_root, path, python=ctx.options.python)
             if not path.is_file():
                 return _no_coverage(

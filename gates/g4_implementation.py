@@ -48,7 +48,7 @@ class ImplementationGate:
     def run(self, ctx: GateContext) -> GateResult:
         started = ctx.clock()
         missing = tuple(m for m in REQUIRED_MODULES if importlib.util.find_spec(m) is None)
-        junit = ctx.out_dir / JUNIT_NAME
+        junit = (ctx.out_dir / JUNIT_NAME).resolve()  # pytest runs from the repository root
         junit.unlink(missing_ok=True)
         ctx.out_dir.mkdir(parents=True, exist_ok=True)
         args = ctx.options.broker_test_args

@@ -17,10 +17,15 @@ from tests.test_gates.support import QUICK_BROKER_TESTS, context
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def test_gate4_records_passing_broker_tests(tmp_path: Path) -> None:
-    result = ImplementationGate().run(context(tmp_path, broker_test_args=QUICK_BROKER_TESTS))
+def test_gate4_records_passing_broker_tests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a relative --out: pytest itself runs from the repository root
+    out = Path("prelive")
+    result = ImplementationGate().run(context(out, broker_test_args=QUICK_BROKER_TESTS))
     assert result.verdict == "PASS", result.failed_conditions
-    report = read_artifact(tmp_path / "IMPLEMENTATION_TEST_REPORT.json", ImplementationTestReport)
+    assert (tmp_path / "prelive" / "IMPLEMENTATION_TESTS.junit.xml").is_file()
+    report = read_artifact(out / "IMPLEMENTATION_TEST_REPORT.json", ImplementationTestReport)
     assert report.passed > 5 and report.failed == 0 and report.markers == "broker"
     assert report.junit_xml is not None and report.junit_xml.name.endswith(".junit.xml")
 
