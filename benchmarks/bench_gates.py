@@ -17,11 +17,13 @@ import argparse
 import json
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results" / "gates.json"
 TARGET_SHARE = 0.10
+QUICK_BROKER_TESTS = ("-m", "broker", "tests/test_engine/test_broker/test_commissions.py")
 
 
 def _coverage_file(path: Path) -> Path:
@@ -50,18 +52,9 @@ def run(quick: bool) -> dict[str, object]:
             coverage_report=_coverage_file(Path(tmp) / "coverage.json"),
             session_hours=0.5 if quick else None,
             session_speed=3000.0 if quick else None,
-            **(
-                {
-                    "broker_test_args": (
-                        "-m",
-                        "broker",
-                        "tests/test_engine/test_broker/test_commissions.py",
-                    )
-                }
-                if quick
-                else {}
-            ),
         )
+        if quick:
+            options = replace(options, broker_test_args=QUICK_BROKER_TESTS)
         ctx = GateContext(
             config=config, out_dir=out, repo_root=REPO_ROOT, clock=now, options=options
         )
