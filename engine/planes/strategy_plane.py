@@ -3,13 +3,17 @@
 **Design.** The strategy warms up on the daily history of the synthetic market up to the day
 before the session (the same panel the backtest uses). During the session it keeps today's
 running bar per symbol (open, high, low, last close, volume, bid/ask volume) from the
-``BarEvent``/``OFIEvent`` stream. Every ``decision_every`` bars (default 30 one-minute bars, the
+``BarEvent``/``OFIEvent`` stream; in the partial-day row the volumes so far are pro-rated to a
+full session (× bars per day / bars so far) so that the row is comparable with the history. Every ``decision_every`` bars (default 30 one-minute bars, the
 first decision after the first bar) it appends today's running bar to the history as a *partial
 day* row and runs exactly the backtest's path on that panel: the six signals and their
 IC-weighted ensemble (:func:`engine.backtest.alpha.ensemble_alpha`), the Grinold mapping, the
 Ledoit–Wolf covariance and the configured optimiser under the regime's gross/net limits
 (:func:`engine.backtest.decision.decide_weights`). Fundamentals that are published at the close
 (earnings actuals) are not known intraday and are left empty in the partial row.
+
+The first decision (after the first bar, so that opening prices are known) uses the history
+alone: it is exactly the backtest's decision at the previous close, executed at the open.
 
 Target weights become share targets at the current equity (starting cash + fills, marked at the
 last closes); the difference to the position (plus what is still pending) becomes one MARKET
@@ -44,6 +48,7 @@ from engine.bus.protocol import Bus
 from engine.config import AppConfig
 from engine.data.panel import MarketPanel
 from engine.data.qa import FreshnessMonitor
+from engine.data.synthetic import SESSION_SECONDS
 from engine.planes.jsonlog import PlaneLog
 from engine.planes.state import CostFeedback, HaltState
 
@@ -66,6 +71,7 @@ class StrategyParams:
     min_trade_notional: float = 10_000.0
     max_intents: int = 200
     history_rows: int = 400
+    first_from_close: bool = False
 
 
 @dataclass
@@ -166,6 +172,7 @@ class StrategyPlane:
         self.halt = halt
         self.costs = costs
         self.bars_total = bars_total
+        self.bars_per_day = SESSION_SECONDS // bar_seconds
         self.book = StrategyBook(cash=capital)
         self.today: dict[str, _Today] = {}
         self.last_price: dict[str, float] = {}
@@ -221,11 +228,16 @@ class StrategyPlane:
         row: dict[str, np.ndarray] = {}
         for name, arr in h.fields.items():
             row[name] = np.full(n, np.nan) if name in CLOSE_ONLY_FIELDS else arr[-1].copy()
+        done = 1 + (self.current_bar if self.current_bar is not None else 0)
+        scale = max(1.0, self.bars_per_day / max(done, 1))
         for j, sym in enumerate(h.symbols):
             day = self.today.get(sym)
             for name in ("open", "high", "low", "close", "volume", "bid_volume", "ask_volume"):
-                if name in row:
-                    row[name][j] = getattr(day, name) if day is not None else np.nan
+                if name not in row:
+                    continue
+                value = getattr(day, name) if day is not None else np.nan
+                # volumes so far, pro-rated to a full day so the row compares with history
+                row[name][j] = value * scale if name.endswith("volume") else value
         fields = {k: np.vstack([v, row[k][None, :]]) for k, v in h.fields.items()}
         dates = pd.DatetimeIndex(h.dates.append(pd.DatetimeIndex([self.session_day])))
         return MarketPanel(dates=dates, symbols=h.symbols, fields=fields)
@@ -281,7 +293,10 @@ class StrategyPlane:
             [s in self.today and s not in stale and np.isfinite(p) for s, p in
              zip(self.symbols, prices, strict=True)]
         )  # fmt: skip
-        panel = self.partial_panel()
+        # The first decision of the day is the backtest's decision at the previous close
+        # (history only); later ones add today's running bar as a partial-day row.
+        first = bar == self.params.first_decision_bar and self.params.first_from_close
+        panel = self.history if first else self.partial_panel()
         weights, status = await asyncio.to_thread(self._decide_sync, panel, w_now, tradable)
         intents: list[OrderIntent] = []
         if weights is not None:
@@ -334,6 +349,17 @@ class StrategyPlane:
         if self.on_decision is not None:
             self.on_decision(record)
 
+    async def _consume(self, value: object, *, live: bool) -> None:
+        """One market event: a bar of a later bar time first completes the current bar (and
+        takes its decision), then updates the state — a decision never sees the next bar."""
+        if isinstance(value, BarEvent):
+            bar = self.bar_index(value.timestamp)
+            if self.current_bar is not None and bar > self.current_bar:
+                await self._bar_complete(self.current_bar, live=live)
+            if self.current_bar is None or bar > self.current_bar:
+                self.current_bar = bar
+        self._on_market(value)
+
     def _is_decision_bar(self, bar: int) -> bool:
         p = self.params
         return bar >= p.first_decision_bar and (bar - p.first_decision_bar) % p.decision_every == 0
@@ -368,11 +394,7 @@ class StrategyPlane:
         async for rec in self.bus.replay(MARKET_EVENTS, 0):
             if rec.offset >= committed:
                 break
-            bar = self._on_market(rec.value)
-            if bar is not None:
-                if self.current_bar is not None and bar > self.current_bar:
-                    await self._bar_complete(self.current_bar, live=False)
-                self.current_bar = bar
+            await self._consume(rec.value, live=False)
         self.log.log(
             "restored", intents=len(self.known_intents), positions=len(self.book.positions),
             market_offset=committed, last_bar=self.current_bar,
@@ -388,11 +410,7 @@ class StrategyPlane:
                         break
                     continue
                 for rec in records:
-                    bar = self._on_market(rec.value)
-                    if bar is not None:
-                        if self.current_bar is not None and bar > self.current_bar:
-                            await self._bar_complete(self.current_bar, live=True)
-                        self.current_bar = bar
+                    await self._consume(rec.value, live=True)
                 await consumer.commit()
             if self.current_bar is not None:
                 await self._bar_complete(self.current_bar, live=True)
