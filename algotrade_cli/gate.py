@@ -57,6 +57,15 @@ def _command_help() -> dict[str, str]:
     return {name: cmd.help or "" for name, cmd in group.commands.items()}
 
 
+def _quiet_ib_async(ctx: typer.Context) -> None:
+    """ib_async logs every broker error to stderr; the gates record them as evidence instead
+    (``--verbose`` keeps the log)."""
+    import logging
+
+    if get_state(ctx).verbosity <= 0:
+        logging.getLogger("ib_async").setLevel(logging.CRITICAL)
+
+
 def _options(**kwargs: Any) -> GateOptions:
     from gates.base import GateOptions
 
@@ -109,6 +118,7 @@ def run(
     )  # fmt: skip
     gctx, target = _context(ctx, out, options)
     state = get_state(ctx)
+    _quiet_ib_async(ctx)
     from algotrade_cli.render import gate as render
 
     progress = render.Progress(quiet=state.verbosity < 0)
@@ -234,6 +244,7 @@ def go_live(
     options = _options(broker=broker, host=host, port=port, client_id=client_id)
     gctx, target = _context(ctx, out, options)
     state = get_state(ctx)
+    _quiet_ib_async(ctx)
     from algotrade_cli.render import gate as render
 
     report = run_gates([8], gctx, progress=render.Progress(quiet=state.verbosity < 0))
