@@ -134,6 +134,7 @@ class KafkaBus:
         self._poller: threading.Thread | None = None
         self._stop = threading.Event()
         self._consumers: list[KafkaConsumer] = []
+        self._meta: _RawConsumer | None = None
         self._started = False
         self._closed = False
         self.delivery_errors: list[str] = []
@@ -179,6 +180,9 @@ class KafkaBus:
         self._closed = True
         for consumer in list(self._consumers):
             await consumer.close()
+        if self._meta is not None:
+            meta, self._meta = self._meta, None
+            await self._run(meta.close)
         if self._producer is not None:
             producer = self._producer
             await self._run(producer.flush, self.settings.request_timeout_s)
@@ -548,13 +552,11 @@ class KafkaBus:
         or the broker's high watermark if that is larger (blocks for a brief round trip)."""
         codec.check_topic(topic)
         local = self._ends.get((self._names[topic], partition), 0)
-        raw = _RawConsumer(self.consumer_config(f"{self.settings.client_id}-meta"))
-        try:
-            high = _high_watermark(
-                raw, self._names[topic], partition, self.settings.request_timeout_s
-            )
-        finally:
-            raw.close()
+        if self._meta is None:  # one client for every watermark query, closed with the bus
+            self._meta = _RawConsumer(self.consumer_config(f"{self.settings.client_id}-meta"))
+        high = _high_watermark(
+            self._meta, self._names[topic], partition, self.settings.request_timeout_s
+        )
         return max(local, high)
 
     async def replay(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from pathlib import Path
@@ -10,12 +9,12 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 
-from engine.bus import Record, select_bus
+from engine.bus import select_bus
 from engine.bus.kafka import KafkaBus, KafkaBusError, KafkaSettings, open_kafka_bus
 from engine.bus.memory import partition_for
 from engine.config import BusConfig, load_config
 from tests.support.kafka_broker import TansuBroker, free_port, kafka_broker  # noqa: F401
-from tests.test_engine.test_bus.conformance import bar, drain, intent, run
+from tests.test_engine.test_bus.conformance import bar, drain, run
 from tests.test_engine.test_bus.test_conformance_kafka import kafka_settings
 
 pytestmark = [pytest.mark.kafka, pytest.mark.integration]
@@ -103,29 +102,6 @@ def test_publish_nowait_then_flush_delivers_everything(kafka_broker: TansuBroker
             for p in range(2):
                 assert consumer.committed(p) == bus.end_offset("market_events", p) == 200
                 assert bus.committed("g", "market_events", p) == 200
-
-    run(scenario())
-
-
-def test_two_members_of_a_group_share_the_partitions(kafka_broker: TansuBroker) -> None:  # noqa: F811
-    async def scenario() -> None:
-        async with KafkaBus(kafka_settings(kafka_broker, _prefix(), 2)) as bus:
-            for i in range(20):
-                bus.publish_nowait("order_intents", intent(i), key=f"S{i % 4}")
-            await bus.flush()
-            a = bus.subscribe("order_intents", "orders")
-            b = bus.subscribe("order_intents", "orders")
-            got_a: list[Record] = []
-            got_b: list[Record] = []
-            deadline = asyncio.get_running_loop().time() + 10.0
-            while len(got_a) + len(got_b) < 20 and asyncio.get_running_loop().time() < deadline:
-                more_a, more_b = await asyncio.gather(a.poll(20, 0.2), b.poll(20, 0.2))
-                got_a += more_a
-                got_b += more_b
-            assert len(got_a) + len(got_b) == 20
-            assert a.assignment().isdisjoint(b.assignment())
-            ids = [str(r.value.intent_id) for r in got_a + got_b]  # type: ignore[attr-defined]
-            assert len(set(ids)) == 20
 
     run(scenario())
 
