@@ -118,3 +118,10 @@ def test_plain_ib_async_trades_against_the_command_then_signal_stops_it(
     assert proc.returncode == code, err
     assert ("interrupted after" if code else "stopped after") in err
     assert "fills=1" in err and "faults armed: duplicate_fills=1" in err
+
+
+def test_cli_default_account_is_the_gateway_default() -> None:
+    from algotrade_cli.simgateway import DEFAULT_ACCOUNT as CLI_DEFAULT
+    from engine.broker.simgateway import DEFAULT_ACCOUNT
+
+    assert CLI_DEFAULT == DEFAULT_ACCOUNT and DEFAULT_ACCOUNT.startswith("DU")
