@@ -184,7 +184,10 @@ def _gates_evidence(
                       f"`algotrade gate run 1-8`")
             )  # fmt: skip
             continue
-        changed = changed_files((*entry.artifacts, *entry.inputs), ctx.out_dir)
+        # The sign-off file is re-checked below as it stands now: a later sign-off (e.g. one
+        # covering the paper-trading artifacts) must not invalidate gate 1's evidence.
+        inputs = tuple(i for i in entry.inputs if i.name != SIGNOFFS_FILE)
+        changed = changed_files((*entry.artifacts, *inputs), ctx.out_dir)
         summaries.append(
             GateSummary(number=number, name=entry.name, verdict=entry.verdict,
                         artifacts=entry.artifacts, unchanged=not changed,

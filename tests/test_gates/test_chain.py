@@ -105,3 +105,17 @@ def test_config_changed_after_signing_is_no_go_naming_the_config_file(
     assert decision.decision == "NO-GO"
     assert all(not s.valid and str(cfg_file) in (s.reason or "") for s in decision.signoffs)
     assert any(str(cfg_file) in r and "changed since gate" in r for r in decision.reasons)
+
+
+def test_a_later_sign_off_covering_the_session_keeps_go(go_dir: Path, tmp_path: Path) -> None:
+    from gates.governance import sign
+    from tests.test_gates.support import now
+
+    out = _copy(go_dir, tmp_path / "prelive")
+    config = load_config(None, {})
+    sign(out, role="cto", name="Brian Tech", config=config, clock=now,
+         artifacts=(out / "PAPER_TRADING_LOG.json",))  # fmt: skip
+    decision = _decide(out)
+    assert decision.decision == "GO", decision.reasons
+    [cto] = [s for s in decision.signoffs if s.role == "cto"]
+    assert cto.valid
