@@ -329,6 +329,13 @@ class OrderPlane:
             await self.bus.flush()
 
     async def _publish(self, rep: ExecutionReport) -> None:
+        if rep.exec_id and rep.exec_id in self.reported_execs:
+            # the broker re-sent a fill we already reported (e.g. after a reconnect or a
+            # recovery): execution ids make the report stream idempotent
+            self.log.log(
+                "duplicate_fill_ignored", exec_id=rep.exec_id, intent_id=str(rep.intent_id)
+            )
+            return
         res = await self.bus.publish(EXECUTION_REPORTS, rep, key=rep.symbol)
         if not res.ok:
             self.log.log("report_dead_lettered", "error", intent_id=str(rep.intent_id),
