@@ -26,6 +26,7 @@ import contextlib
 import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -192,6 +193,9 @@ class IBBroker:
         self.pacing_violations = PacingViolation()
         self.notices: list[tuple[int, str]] = []
         self.last_reconcile: ReconcileReport | None = None
+        # Fills that reached us while we were not ready (e.g. IB delivers what filled during an
+        # outage right after 1102, before our re-request): the next reconciliation reports them.
+        self._fills_while_not_ready: list[str] = []
         self.messages_sent = 0
         self.order_messages_sent = 0
         self.reconnects = 0
@@ -284,6 +288,12 @@ class IBBroker:
         orders = await self.open_orders()
         executions = await self.executions()
         report = self.ledger.reconcile(orders, executions, placed_before=before)
+        if self._fills_while_not_ready:
+            # Already in the ledger (they arrived as live fills), but made during the outage:
+            # the reconciliation is where they are accounted for, so it lists them.
+            recovered = dict.fromkeys((*self._fills_while_not_ready, *report.recovered_fills))
+            report = replace(report, recovered_fills=tuple(recovered))
+            self._fills_while_not_ready.clear()
         # Finished orders of earlier sessions (reqCompletedOrders at connect): their intent ids
         # are known too, so re-sending one of them is recognised as a duplicate.
         for t in self.ib.trades():
@@ -544,6 +554,8 @@ class IBBroker:
         ex = self._execution(fill)
         if not self.ledger.add_execution(ex):
             return  # the same execId again (a duplicated fill message)
+        if not self._ready:
+            self._fills_while_not_ready.append(ex.exec_id)
         entry = self.ledger.by_order(ex.order_id)
         quantity = entry.quantity if entry else int(trade.order.totalQuantity)
         status: OrderStatus = "FILLED" if ex.cum_quantity >= quantity else "PARTIAL_FILL"

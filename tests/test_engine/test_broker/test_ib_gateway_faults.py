@@ -66,7 +66,37 @@ def test_auto_reconnect_recovers_fills_made_while_disconnected() -> None:
             assert broker.reconnects == 1
             entry = broker.ledger.get(handle.intent_id)
             assert entry is not None and entry.status == "FILLED" and entry.filled_quantity == 10
-            assert broker.last_reconcile is not None and broker.last_reconcile.recovered_fills
+            assert broker.last_reconcile is not None
+            assert set(broker.last_reconcile.recovered_fills) == entry.exec_ids != set()
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("restore_code", [1101, 1102])
+def test_fills_made_during_a_connectivity_loss_are_listed_by_the_reconciliation(
+    restore_code: int,
+) -> None:
+    # After 1101/1102 the gateway (like TWS) delivers what filled during the outage as live
+    # fills, before the broker's own re-request of executions: the report must still list them.
+    async def main() -> None:
+        async with gateway_and_broker() as (gw, broker):
+            order = intent("AAA", "BUY", 10, "LIMIT", limit_price=98.0)
+            handle = await broker.place(order)
+            await until(lambda: broker.ledger.get(handle.intent_id).status == "ACKNOWLEDGED")  # type: ignore[union-attr]
+            assert broker.last_reconcile is not None and not broker.last_reconcile.recovered_fills
+            gw.core.connectivity_lost()
+            await until(lambda: not broker.is_ready)
+            gw.set_price("AAA", 97.0)  # fills at IB while TWS is cut off
+            entry = broker.ledger.get(handle.intent_id)
+            assert entry is not None and entry.status == "ACKNOWLEDGED"
+            gw.core.connectivity_restored(restore_code)
+            await until(lambda: broker.is_ready)
+            assert entry.status == "FILLED" and entry.filled_quantity == 10
+            report = broker.last_reconcile
+            assert report is not None
+            assert set(report.recovered_fills) == entry.exec_ids != set()
+            # the next reconciliation (nothing happened meanwhile) reports nothing again
+            assert not (await broker._reconcile()).recovered_fills
 
     asyncio.run(main())
 
