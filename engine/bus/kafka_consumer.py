@@ -92,11 +92,20 @@ class KafkaConsumer:
     # -- the Consumer interface ----------------------------------------------------------------
     def position(self, partition: int = 0) -> int:
         """The offset of the next record this consumer will read from ``partition``."""
-        return self._positions.get(partition, self._committed.get(partition, 0))
+        known = self._positions.get(partition)
+        return known if known is not None else self.committed(partition)
 
     def committed(self, partition: int = 0) -> int:
-        """The group's committed offset of ``partition`` as this member knows it (0 if none)."""
-        return self._committed.get(partition, 0)
+        """The group's committed offset of ``partition`` (0 if none).
+
+        Known locally once the group assigned the partition to this member (and after each
+        commit); before that — right after ``subscribe`` — the broker is asked (a brief blocking
+        round trip).
+        """
+        known = self._committed.get(partition)
+        if known is not None:
+            return known
+        return self.bus.committed(self.group, self.topic, partition)
 
     def assignment(self) -> frozenset[int]:
         """The partitions the group gave this member."""

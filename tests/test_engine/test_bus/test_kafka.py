@@ -168,3 +168,25 @@ def test_existing_topics_are_reused_and_missing_ones_refused(kafka_broker: Tansu
             assert again.partitions("market_events") == 3
 
     run(scenario())
+
+
+def test_a_new_member_knows_the_committed_offset_before_it_joins(
+    kafka_broker: TansuBroker,  # noqa: F811
+) -> None:
+    """``committed()`` right after ``subscribe`` (a restoring plane's probe) asks the broker."""
+
+    async def scenario() -> None:
+        async with KafkaBus(kafka_settings(kafka_broker, _prefix())) as bus:
+            for i in range(5):
+                bus.publish_nowait("market_events", bar("AAPL", i), key="AAPL")
+            await bus.flush()
+            first = bus.subscribe("market_events", "strategy")
+            got = await drain(first, 5)
+            await first.commit({0: got[2].next_offset})
+            await first.close()
+            probe = bus.subscribe("market_events", "strategy")
+            assert probe.committed(0) == 3  # before any poll, i.e. before the group join
+            assert probe.position(0) == 3
+            await probe.close()
+
+    run(scenario())
