@@ -9,7 +9,10 @@ One process, one asyncio loop, three planes that talk only through the bus (SPEC
 * order plane — pre-trade checks, pacing, broker, execution reports, cost learning
   (:mod:`engine.planes.order_plane`), plus the live kill switches: after every bar the account's
   net liquidation (unrealised P&L included) gives P&L, drawdown from the high-water mark and the
-  PSR of the per-bar returns (armed after ``kill_switch.psr_min_obs`` bars). The latch is a file
+  PSR — by default of the paper track record's *daily* returns (one per finished session, today's
+  return so far as the latest), armed after ``kill_switch.psr_min_obs`` returns exactly as in the
+  backtest; ``SessionParams.psr_basis="session_bars"`` uses the session's per-bar returns
+  instead. The latch is a file
   under ``paths.state`` (a halt survives restarts). HALT_AND_FLATTEN runs the rollback path
   (:func:`engine.broker.operations.rollback`); HALT_AND_INVESTIGATE stops new intents.
 
@@ -54,6 +57,7 @@ SESSION_FILE = "session.json"
 SAMPLES_FILE = "samples.jsonl"
 EXCHANGE_FILE = "sim_exchange.pkl"
 LATCH_FILE = "kill_switch_latch.json"
+TRACK_FILE = "paper_track_record.json"
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class SessionParams:
     poison_reports: tuple[bytes, ...] = ()
     stage: str | None = None
     loss_injection: float | None = None  # fraction of the price removed per bar (drills/tests)
+    psr_basis: Literal["daily", "session_bars"] = "daily"
 
 
 @dataclass(frozen=True)
@@ -160,6 +165,7 @@ class SessionResult:
     dlq_counts: dict[str, int] = field(default_factory=dict)
     kill_switch_events: list[KillSwitchRecord] = field(default_factory=list)
     halt_action: str | None = None
+    halted_wall_at: datetime | None = None
     rollback_flat: bool | None = None
     cost_coefficient: float | None = None
     decisions: list[DecisionRecord] = field(default_factory=list)
@@ -387,7 +393,7 @@ class _Session:
         from engine.planes.strategy_plane import StrategyPlane
         from engine.risk.kill_switch import FileLatchStore, KillSwitchBank
         from engine.stats.performance import performance_summary
-        from engine.stats.psr import OnlinePSR
+        from engine.stats.psr import OnlinePSR, probabilistic_sharpe_ratio
 
         cfg = self.config
         params: SessionParams = self.params
@@ -575,8 +581,11 @@ class _Session:
         # ---- risk monitor (kill switches, samples)
         psr_online = OnlinePSR()
         prev_nlv = samples[-1].net_liquidation if samples else start_nlv
-        for s in samples:
-            psr_online.update(s.pnl_fraction)  # approximate restore of the PSR state
+        for r in _returns_of(samples, start_nlv):
+            psr_online.update(r)  # the per-bar PSR state before the crash
+        track_path = state_dir / TRACK_FILE
+        track = _read_track(track_path)
+        daily_psr = params.psr_basis == "daily"
         peak = max([start_nlv, *(s.net_liquidation for s in samples)])
         returns: list[float] = []
         ks_events: list[KillSwitchRecord] = []
@@ -598,8 +607,16 @@ class _Session:
             peak = max(peak, nlv)
             dd = 1.0 - nlv / peak if peak > 0 else 0.0
             pnl_f = nlv / start_nlv - 1.0
-            psr = psr_online.value() if psr_online.n >= cfg.kill_switch.psr_min_obs else math.nan
-            events = bank.evaluate(pnl_f, dd, float(psr), psr_online.n, at)
+            if daily_psr:  # the paper track record's daily returns, today's so far included
+                daily = [*(r for _sid, r in track), pnl_f]
+                n_obs = len(daily)
+                armed = n_obs >= cfg.kill_switch.psr_min_obs
+                psr = probabilistic_sharpe_ratio(np.asarray(daily)) if armed else math.nan
+            else:
+                n_obs = psr_online.n
+                armed = n_obs >= cfg.kill_switch.psr_min_obs
+                psr = psr_online.value() if armed else math.nan
+            events = bank.evaluate(pnl_f, dd, float(psr), n_obs, at)
             for e in events:
                 ks_events.append(KillSwitchRecord(e.kind, e.level, e.action, e.value,
                                                   e.threshold, e.at, e.message))  # fmt: skip
@@ -740,9 +757,12 @@ class _Session:
             stats = performance_summary(np.asarray(bar_returns), bars_per_year)
             result.sharpe_paper = float(stats.sharpe)
         result.psr = final.psr if final else None
+        if final is not None and (halt.halted or data.stats.finished):
+            _append_track(track_path, track, result.session_id, final.pnl_fraction)
         result.dlq_counts = {t: int(bus.metrics.published.get(t, 0)) for t in DLQ_TOPICS}
         result.kill_switch_events = ks_events
         result.halt_action = halt.action
+        result.halted_wall_at = halt.wall_at
         result.cost_coefficient = learner.cost_fraction
         result.decisions = list(strategy.decisions)
         result.recovered_fills = order_plane.recovered_fills
@@ -796,6 +816,20 @@ def market_ticks(market: Any, cfg: AppConfig) -> Callable[[Any], Any]:
         )  # fmt: skip
 
     return ticks
+
+
+def _read_track(path: Path) -> list[tuple[str, float]]:
+    """The paper track record: one (session id, daily return) per finished session."""
+    if not path.is_file():
+        return []
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [(str(r["session_id"]), float(r["return"])) for r in data.get("sessions", [])]
+
+
+def _append_track(path: Path, track: list[tuple[str, float]], session_id: str, ret: float) -> None:
+    rows = [(sid, r) for sid, r in track if sid != session_id] + [(session_id, ret)]
+    payload = {"sessions": [{"session_id": sid, "return": r} for sid, r in rows]}
+    atomic_write_text(path, json.dumps(payload, indent=1) + "\n")
 
 
 def _returns_of(samples: list[MetricSample], start_nlv: float) -> list[float]:

@@ -10,16 +10,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 
 @dataclass
 class HaltState:
     reason: str | None = None
     action: str | None = None
+    wall_at: datetime | None = None
 
     def set(self, reason: str, action: str) -> None:
         if self.reason is None:
             self.reason, self.action = reason, action
+            self.wall_at = datetime.now(UTC)
 
     @property
     def halted(self) -> bool:

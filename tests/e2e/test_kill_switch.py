@@ -35,3 +35,22 @@ def test_loss_trips_flatten_and_latches(cfg: AppConfig, tmp_path: Path) -> None:
     again = run_paper_session(cfg, out_dir=tmp_path / "again", speed=2000.0, params=params)
     assert again.status == "refused" and again.exit_code == 5
     assert "latch" in again.message and not again.orders
+
+
+def test_psr_on_session_bars_halts_new_intents_only(tmp_path: Path) -> None:
+    from tests.e2e.conftest import small_config
+
+    cfg = small_config(tmp_path, **{"kill_switch.psr_min_obs": 10})
+    params = small_params(loss_injection=0.0004, psr_basis="session_bars")
+    result = run_paper_session(cfg, out_dir=tmp_path / "out", speed=2000.0,
+                               duration_hours=0.5, params=params)  # fmt: skip
+    assert result.status == "kill_switch", result.message
+    assert result.halt_action == "HALT_AND_INVESTIGATE"
+    assert result.rollback_flat is None  # investigate: no flatten
+    assert any(e.kind == "psr" and e.level == "HALT" for e in result.kill_switch_events)
+    halted = result.halted_wall_at
+    assert halted is not None
+    sent_after = [o for o in result.orders if o.order_id and o.submitted_at and o.submitted_at > halted
+                  and o.risk_rejected is None]  # fmt: skip
+    assert not sent_after, "an order reached the broker after the halt"
+    assert result.trades > 0
