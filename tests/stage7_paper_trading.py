@@ -3,7 +3,8 @@
 Against the simulated IB gateway by default (in-process, free loopback port), or a real IB paper
 Gateway when ``ALGOTRADE_IB_PORT`` is set: a burst of paced one-share market orders through
 ``IBBroker`` must fill (> 98 %) with zero pacing violations, every fill carrying its intent id
-and an execution id; and gate 7 judges a finished session's artifacts.
+and an execution id; gate 7 runs a short accelerated paper session (the planes' core) over the
+same connection, compared with the mock baseline; and gate 7 judges a finished session's artifacts.
 """
 
 from __future__ import annotations
@@ -96,3 +97,27 @@ def test_gate7_passes_a_good_session_and_fails_one_with_a_pacing_violation(
     result = PaperTradingGate().run(context(bad, run_session=False))
     [failed] = result.failed_conditions
     assert failed.condition == "pacing_violations == 0" and failed.measured == 1
+
+
+def test_gate7_runs_a_paper_session_over_the_tws_api(tmp_path: Path) -> None:
+    from artifacts.io import read_artifact
+    from artifacts.models.paper_trading_log import PaperTradingLog
+
+    config = load_config(None, {}).with_overrides({"paths.state": str(tmp_path / "state")})
+    out = tmp_path / "prelive"
+    with ib_endpoint(seed=9) as ep:
+        ctx = context(
+            out, config, broker="ib", host=ep.host, port=ep.port, client_id=ep.client_id + 2,
+            session_speed=3000.0, session_hours=0.5, run_session=True,
+        )  # fmt: skip
+        result = PaperTradingGate().run(ctx)
+    ran = result.evidence[0]
+    assert ran.condition == "paper session ran" and ran.passed, ran
+    log = read_artifact(out / "PAPER_TRADING_LOG.json", PaperTradingLog)
+    assert log.session.broker_kind == "ib" and log.session.port == ep.port
+    assert log.session.trading_mode == "paper"
+    assert log.summary.orders_submitted > 0 and log.summary.pacing_violations == 0
+    assert log.summary.baseline is not None  # compared with the mock (simulated broker) baseline
+    assert (out / "LATENCY_BASELINE.json").is_file() and (
+        out / "PAPER_TRADING_METRICS.csv"
+    ).is_file()
