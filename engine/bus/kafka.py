@@ -122,7 +122,6 @@ class KafkaBus:
         self.clock = clock
         self.metrics = BusMetrics()
         self._names = {t: settings.topic_name(t) for t in codec.ALL_TOPICS}
-        self._topics = {name: t for t, name in self._names.items()}
         self._parts: dict[str, int] = dict.fromkeys(codec.ALL_TOPICS, settings.partitions)
         self._rr: dict[str, int] = dict.fromkeys(codec.ALL_TOPICS, 0)
         self._ends: dict[tuple[str, int], int] = {}
