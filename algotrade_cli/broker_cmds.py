@@ -340,11 +340,10 @@ def cancel_all(
             impl, clock=SystemClock(), poll_interval=0.1,
             deadline_seconds=deadline or cfg.gates.rollback_target_seconds / 4,
         )  # fmt: skip
-        accepted = {r.order_id: r.accepted for r in out.results}
         rows = [
             {"order_id": o.order_id, "symbol": o.symbol, "direction": o.direction,
              "remaining": o.remaining, "intent_id": o.intent_id,
-             "confirmed": accepted.get(o.order_id, out.used_global_cancel)}
+             "confirmed": out.was_cancelled(o.order_id)}
             for o in out.found
         ]  # fmt: skip
         if _json_wanted(ctx, json_output):
@@ -523,14 +522,12 @@ def _rollback_report(
         )
         for s in outcome.steps
     )
-    accepted = {r.order_id: r.accepted for r in outcome.cancel.results}
     still_open = {o.order_id for o in outcome.open_orders_after}
     cancelled = tuple(
         CancelledOrder(
             order_id=o.order_id, symbol=o.symbol, intent_id=o.intent_id, direction=o.direction,
             remaining_quantity=o.remaining,
-            confirmed=accepted.get(o.order_id, outcome.cancel.used_global_cancel)
-            and o.order_id not in still_open,
+            confirmed=outcome.cancel.was_cancelled(o.order_id) and o.order_id not in still_open,
         )
         for o in outcome.cancel.found
     )  # fmt: skip

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from contracts.messages import Direction, OrderIntent
 from engine.broker.clock import Clock
@@ -38,6 +38,10 @@ from engine.broker.types import (
 
 T = TypeVar("T")
 NowUtc = Callable[[], datetime]
+CancelRoute = Literal["cancel", "global_cancel"]
+# A per-order cancel refused with this code met an order that had already finished (filled or
+# cancelled): if it is gone later, it was not the global cancel that ended it.
+_NOT_CANCELLABLE = 10148
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,16 @@ class StepTiming:
 
 
 @dataclass(frozen=True)
+class OrderCancelled:
+    """An order cancel-all ended, and how: its own cancel (IB confirmed it) or the global cancel
+    (the per-order cancel was refused, e.g. 10147 for another client id's order, and the order
+    was no longer open at the broker once the global cancel had been sent)."""
+
+    order_id: str
+    route: CancelRoute
+
+
+@dataclass(frozen=True)
 class CancelAllOutcome:
     """What cancel-all found, asked and verified."""
 
@@ -63,6 +77,40 @@ class CancelAllOutcome:
     verified: bool
     seconds: float
     error: str | None = None
+    cancelled: tuple[OrderCancelled, ...] = ()
+
+    def was_cancelled(self, order_id: str) -> bool:
+        """Whether the order was cancelled, by its own cancel or by the global cancel."""
+        return any(c.order_id == order_id for c in self.cancelled)
+
+
+def cancelled_orders(
+    found: Sequence[OpenOrder],
+    results: Sequence[CancelResult],
+    remaining: Sequence[OpenOrder],
+    *,
+    used_global_cancel: bool,
+) -> tuple[OrderCancelled, ...]:
+    """Which of the ``found`` orders were cancelled, and by which route.
+
+    An order counts when the broker confirmed its own cancel, or — once a global cancel was
+    sent — when it is no longer open at the broker and its own cancel (if any) was not refused as
+    "not cancellable" (10148: it had finished by itself).
+    """
+    by_id = {r.order_id: r for r in results}
+    still_open = {o.order_id for o in remaining}
+    out: list[OrderCancelled] = []
+    for order in found:
+        result = by_id.get(order.order_id)
+        if result is not None and result.accepted:
+            out.append(OrderCancelled(order.order_id, "cancel"))
+        elif (
+            used_global_cancel
+            and order.order_id not in still_open
+            and (result is None or result.code != _NOT_CANCELLABLE)
+        ):
+            out.append(OrderCancelled(order.order_id, "global_cancel"))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -228,9 +276,11 @@ async def cancel_all_orders(
             )  # fmt: skip
     except BrokerError as exc:
         return CancelAllOutcome((), (), (), False, False, clock.now() - start, str(exc))
+    cancelled = cancelled_orders(found, results, remaining, used_global_cancel=used_global)
     return CancelAllOutcome(
-        found, tuple(results), tuple(remaining), used_global, ok, clock.now() - start
-    )
+        found, tuple(results), tuple(remaining), used_global, ok, clock.now() - start,
+        cancelled=cancelled,
+    )  # fmt: skip
 
 
 def closing_intent(
@@ -335,7 +385,8 @@ async def rollback(
     )
     steps.append(
         StepTiming("cancel", w0, clock.now() - t0, messages=counter() - m0, ok=cancel.verified,
-                   detail=f"{len(cancel.found)} open orders, {len(cancel.remaining)} left"
+                   detail=f"{len(cancel.found)} open orders, {len(cancel.cancelled)} cancelled"
+                   + _routes(cancel) + f", {len(cancel.remaining)} left"
                    + (f"; error: {cancel.error}" if cancel.error else ""))
     )  # fmt: skip
 
@@ -400,6 +451,13 @@ async def rollback(
         total_seconds=clock.now() - start,
         notes=tuple(notes),
     )
+
+
+def _routes(cancel: CancelAllOutcome) -> str:
+    by_global = sum(1 for c in cancel.cancelled if c.route == "global_cancel")
+    if not by_global:
+        return ""
+    return f" ({len(cancel.cancelled) - by_global} one by one, {by_global} by the global cancel)"
 
 
 async def read_state(broker: ReadOnlyBroker) -> tuple[list[OpenOrder], list[Position]]:

@@ -86,5 +86,9 @@ def test_rollback_over_ib_ends_flat(gateway_port: int, in_tmp_dir: Path) -> None
     report = read_artifact(in_tmp_dir / "prelive" / "ROLLBACK_REPORT.json", RollbackReport)
     assert report.broker_kind == "ib" and report.verdict == "FLAT"
     assert len(report.orders_cancelled) == 2 and len(report.positions_closed) == 2
+    # another client's orders: the per-order cancels get 10147, the global cancel clears them
+    assert all(o.confirmed for o in report.orders_cancelled)
+    assert report.steps[0].detail.endswith("2 by the global cancel), 0 left")
+    assert "2 orders cancelled" in result.stdout
     assert report.account_id_masked and report.account_id_masked.startswith("DU")
     assert report.pacing_violations == 0
