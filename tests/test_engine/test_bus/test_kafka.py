@@ -13,7 +13,13 @@ from engine.bus import select_bus
 from engine.bus.kafka import KafkaBus, KafkaBusError, KafkaSettings, open_kafka_bus
 from engine.bus.memory import partition_for
 from engine.config import BusConfig, load_config
-from tests.support.kafka_broker import TansuBroker, free_port, kafka_broker  # noqa: F401
+from tests.support.kafka_broker import (  # noqa: F401 (kafka_broker is a fixture)
+    BrokerUnavailable,
+    TansuBroker,
+    free_port,
+    kafka_broker,
+    start_tansu,
+)
 from tests.test_engine.test_bus.conformance import bar, drain, run
 from tests.test_engine.test_bus.test_conformance_kafka import kafka_settings
 
@@ -190,3 +196,15 @@ def test_a_new_member_knows_the_committed_offset_before_it_joins(
             await probe.close()
 
     run(scenario())
+
+
+def test_a_broker_that_cannot_start_is_reported_not_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fixture turns this error into a test failure with the broker's own output."""
+    fake = tmp_path / "tansu"
+    fake.write_text("#!/bin/sh\necho 'listener address in use' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("CALF_TANSU_BIN", str(fake))
+    with pytest.raises(BrokerUnavailable, match=r"exited with code 3(.|\n)*address in use"):
+        start_tansu(tmp_path)
