@@ -492,11 +492,15 @@ class KafkaBus:
             self._consumers.remove(consumer)
 
     def consumer_config(self, group: str) -> dict[str, Any]:
-        """librdkafka settings of a consumer in ``group`` (manual commits, earliest reset)."""
+        """librdkafka settings of a consumer in ``group`` (manual commits, earliest reset).
+
+        The Kafka group id is ``topic_prefix + group``, so two deployments with different
+        prefixes on one cluster never join (and rebalance) each other's groups.
+        """
         s = self.settings
         return {
             **s.common(),
-            "group.id": group,
+            "group.id": s.topic_prefix + group,  # groups are cluster-wide: isolate them too
             "enable.auto.commit": False,
             "enable.auto.offset.store": False,
             "auto.offset.reset": "earliest",
