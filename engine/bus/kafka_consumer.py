@@ -27,6 +27,16 @@ class KafkaBusError(RuntimeError):
     """The broker could not be reached, a topic could not be created, or a delivery failed."""
 
 
+_REBALANCED = frozenset(
+    {
+        KafkaError.REBALANCE_IN_PROGRESS,
+        KafkaError.ILLEGAL_GENERATION,
+        KafkaError.UNKNOWN_MEMBER_ID,
+        KafkaError._ASSIGNMENT_LOST,
+    }
+)
+
+
 class KafkaConsumer:
     """A member of ``group`` on one topic of a :class:`~engine.bus.kafka.KafkaBus`."""
 
@@ -47,6 +57,9 @@ class KafkaConsumer:
         self._seeks: dict[int, int] = {}
         self._letters_unflushed = False
         self._closed = False
+        self.commit_failures = 0
+        """Commits refused because a rebalance moved the partition (its records are redelivered
+        to the new owner, at least once, as after a crash)."""
         self._raw.subscribe([self.name], on_assign=self._on_assign, on_revoke=self._on_revoke)
 
     # -- rebalance callbacks (worker thread) ---------------------------------------------------
@@ -232,11 +245,15 @@ class KafkaConsumer:
             await self._call(lambda: self._raw.commit(offsets=tps, asynchronous=False))
         except KafkaException as exc:
             err = exc.args[0]
-            if isinstance(err, KafkaError) and err.code() == KafkaError._NO_OFFSET:
+            code = err.code() if isinstance(err, KafkaError) else None
+            if code == KafkaError._NO_OFFSET:
+                return
+            if code in _REBALANCED:  # the partition moved away: its new owner gets the records
+                self.commit_failures += 1
                 return
             raise KafkaBusError(
-                f"commit of {self.group!r} on {self.name} {dict(offsets)} failed: {exc} "
-                "(a rebalance moved the partition away: its records will be redelivered)"
+                f"commit of {self.group!r} on {self.name} {dict(offsets)} failed: {exc}; "
+                "the records after the last committed offset will be delivered again"
             ) from exc
         self._committed.update(offsets)
 
