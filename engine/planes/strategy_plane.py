@@ -4,8 +4,9 @@
 before the session (the same panel the backtest uses). During the session it keeps today's
 running bar per symbol (open, high, low, last close, volume, bid/ask volume) from the
 ``BarEvent``/``OFIEvent`` stream; in the partial-day row the volumes so far are pro-rated to a
-full session (× bars per day / bars so far) so that the row is comparable with the history. Every ``decision_every`` bars (default 30 one-minute bars, the
-first decision after the first bar) it appends today's running bar to the history as a *partial
+full session (× bars per day / bars so far) so that the row is comparable with the history.
+Every ``decision_every`` bars (default 15 one-minute bars, the first decision after the first
+bar) it appends today's running bar to the history as a *partial
 day* row and runs exactly the backtest's path on that panel: the six signals and their
 IC-weighted ensemble (:func:`engine.backtest.alpha.ensemble_alpha`), the Grinold mapping, the
 Ledoit–Wolf covariance and the configured optimiser under the regime's gross/net limits
@@ -66,9 +67,9 @@ def intent_id_for(session_id: str, decision_time: datetime, symbol: str) -> uuid
 class StrategyParams:
     """How often and how much the strategy trades during the session."""
 
-    decision_every: int = 30
+    decision_every: int = 15
     first_decision_bar: int = 0
-    min_trade_notional: float = 10_000.0
+    min_trade_notional: float = 1_000.0
     max_intents: int = 200
     history_rows: int = 400
     first_from_close: bool = False
@@ -306,8 +307,12 @@ class StrategyPlane:
                 if not tradable[j] or not math.isfinite(px) or px <= 0:
                     continue
                 target = round(float(weights[j]) * equity / px)
+                cap = int(0.98 * self.config.risk.max_position_notional // px)  # inside the caps
+                target = max(-cap, min(cap, target))
                 current = self.book.positions.get(sym, 0) + self.book.pending_for(sym)
                 delta = target - current
+                max_order = int(0.98 * self.config.risk.max_order_notional // px)
+                delta = max(-max_order, min(max_order, delta))
                 if delta == 0 or abs(delta) * px < self.params.min_trade_notional:
                     continue
                 if len(intents) >= budget:

@@ -79,3 +79,32 @@ def test_unreachable_gateway_exits_3(tmp_path: Path) -> None:
     )  # fmt: skip
     assert res.exit_code == 3, res.stderr
     assert "unreachable" in res.stderr
+
+
+def test_dashboard_and_summary_render(capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import UTC, datetime
+
+    from algotrade_cli.render.paper import SessionDashboard, render_summary
+    from engine.planes.session import MetricSample
+
+    sample = MetricSample(
+        timestamp=datetime(2024, 1, 2, 15, tzinfo=UTC), net_liquidation=1_001_000.0, pnl=1000.0,
+        pnl_fraction=0.001, drawdown=0.002, psr=None, orders=3, fills=4, fill_rate=1.0,
+        latency_p50_ms=1.5, latency_p95_ms=2.5, latency_p99_ms=3.0, pacing_violations=0,
+        gross_exposure=1.2, kill_switch_state="OK",
+    )  # fmt: skip
+    board = SessionDashboard()
+    board.update({"at": sample.timestamp, "bar": 5, "bars": 360, "sample": sample,
+                  "positions": {"AAPL": 10}, "intents": 3, "halt": None, "cost": 0.0002,
+                  "stale": ()})  # fmt: skip
+    render_summary({
+        "session_id": "paper-x", "status": "completed", "intents": 3, "orders": 3, "trades": 3,
+        "fill_rate": 1.0, "latency_ms": {"p50": 1.0, "p95": 2.0, "p99": 3.0},
+        "baseline_ms": {"p50": 1.0, "p95": 1.6, "p99": 2.0}, "latency_delta": 0.25,
+        "pacing_violations": 0, "pnl": 12.5, "max_drawdown": 0.001, "sharpe_paper": 1.2,
+        "sharpe_backtest": 2.0, "psr": None, "dlq": {"dlq_market_events": 2},
+        "wall_seconds": 1.0, "speed": 360.0, "kill_switch": [], "warnings": ["w1"],
+        "artifacts": {"log": "L.json", "metrics": "M.csv", "baseline": None},
+    })  # fmt: skip
+    out = capsys.readouterr().out
+    assert "+25.0%" in out and "paper-x" in out and "warning: w1" in out and "L.json" in out
