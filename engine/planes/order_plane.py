@@ -6,7 +6,9 @@
   the order is sent, and the broker's own ledger (reconciled against the broker's orders and
   executions by ``orderRef`` on connect) answers a re-sent id with the first order — so an intent
   redelivered after a crash is never placed twice.
-* Every broker message goes through the broker's shared :class:`~engine.broker.pacing.PacingLimiter`.
+* Every broker message goes through the broker's shared :class:`~engine.broker.pacing.PacingLimiter`;
+  a placement that times out or meets a dropped connection is retried with exponential backoff
+  (``pacing.max_retries``, ``pacing.backoff_initial``).
 * Every broker status change and fill becomes an ``ExecutionReport`` (flushed to the journal
   before anything acts on it).
 * Online cost learning: each fill's slippage against the intent's decision price updates
@@ -31,8 +33,9 @@ from typing import Any
 
 from contracts.messages import ExecutionReport, OrderIntent
 from contracts.topics import EXECUTION_REPORTS, ORDER_INTENTS
+from engine.broker.pacing import call_with_retry
 from engine.broker.protocol import Broker
-from engine.broker.types import BrokerError, BrokerEvent
+from engine.broker.types import BrokerError, BrokerEvent, BrokerNotReady, BrokerTimeout
 from engine.bus.idempotency import IdempotencyGuard
 from engine.bus.protocol import Bus
 from engine.planes.costs import CostLearner
@@ -109,6 +112,8 @@ class OrderPlane:
         last_prices: Callable[[str], float | None] | None = None,
         after_change: Callable[[], None] | None = None,
         state_dir: Path | None = None,
+        retries: int = 0,
+        backoff_initial: float = 0.25,
     ) -> None:
         self.bus = bus
         self.broker = broker
@@ -122,6 +127,8 @@ class OrderPlane:
         self.now_utc = now_utc
         self.last_prices = last_prices or (lambda _s: None)
         self.after_change = after_change
+        self.retries = retries
+        self.backoff_initial = backoff_initial
         self.orders: dict[str, OrderLog] = {}
         self.positions: dict[str, int] = {}
         self.handled: set[str] = set()
@@ -264,7 +271,12 @@ class OrderPlane:
         self.handled.add(iid)
         entry.submitted_at = submitted
         try:
-            handle = await self.broker.place(intent)
+            # a timeout or a dropped connection is retried with backoff; a retry of an order
+            # that did reach the broker is answered from its ledger (same intent id), not resent
+            handle = await call_with_retry(
+                lambda: self.broker.place(intent), retries=self.retries,
+                backoff_initial=self.backoff_initial, retry_on=(BrokerTimeout, BrokerNotReady),
+            )  # fmt: skip
         except BrokerError as exc:
             entry.risk_rejected = f"broker error: {exc}"
             self._remember(entry)

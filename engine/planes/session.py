@@ -510,6 +510,7 @@ class _Session:
             guard=IdempotencyGuard(self.session_dir / "order_plane.keys"),
             learner=learner, feedback=feedback, halt=halt, log=order_log, metrics=metrics,
             last_prices=last_px.get, after_change=persist, state_dir=self.session_dir,
+            retries=cfg.pacing.max_retries, backoff_initial=cfg.pacing.backoff_initial,
         )  # fmt: skip
         session_open = groups[0][0].start
         strategy = StrategyPlane(

@@ -87,3 +87,44 @@ def test_order_plane_reports_every_state_change(tmp_path: Path) -> None:
     # bought at the ask, 5 bps above the decision price: the learner saw it
     assert plane.learner.last_slippage == pytest.approx(5e-4, rel=1e-6)
     assert len(plane.latencies_ms) == 1 and plane.latencies_ms[0] >= 0
+
+
+class _FlakyBroker(SimulatedBroker):
+    """The simulated broker whose first placement times out after the order went out
+    (the answer was lost): the retry must not place it a second time."""
+
+    timeouts = 0
+
+    async def place(self, intent: OrderIntent):  # type: ignore[no-untyped-def]
+        handle = await super().place(intent)
+        if self.timeouts == 0:
+            self.timeouts += 1
+            from engine.broker.types import BrokerTimeout
+
+            raise BrokerTimeout("no answer within 10 s")
+        return handle
+
+
+def test_a_timed_out_placement_is_retried_without_a_second_order(tmp_path: Path) -> None:
+    async def run() -> tuple[OrderPlane, SimExchange]:
+        clock = SystemClock()
+        exchange = SimExchange(ExchangeConfig(seed=2), [SymbolSpec("AAPL", 100.0)], now=clock.now())
+        broker = _FlakyBroker(exchange, clock=clock, pacer=PacingLimiter(45, 1, clock=clock))
+        bus = open_bus(BusConfig(journal="none"), tmp_path)
+        await bus.start()
+        await broker.connect()
+        plane = OrderPlane(
+            bus, broker, checks=PreTradeChecks(RiskConfig(), frozenset({"AAPL"})),
+            guard=IdempotencyGuard(None), learner=CostLearner(prior=0.0, lambda_=5e-4),
+            feedback=CostFeedback(), halt=HaltState(), log=PlaneLog("order_plane", None),
+            last_prices=lambda _s: 100.0, retries=3, backoff_initial=0.01,
+        )  # fmt: skip
+        await plane.handle_intent(intent("AAPL", "BUY", 10), datetime.now(UTC))
+        await broker.close()
+        await bus.close()
+        return plane, exchange
+
+    plane, exchange = asyncio.run(run())
+    assert len(exchange.orders()) == 1
+    entry = next(iter(plane.orders.values()))
+    assert entry.order_id is not None and entry.risk_rejected is None
