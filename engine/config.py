@@ -147,7 +147,11 @@ class RegimeConfig(_Section):
         504, ge=60, title="Fit window", description="Days of features the HMM is fitted on."
     )
     refit_every: int = Field(21, ge=1, title="Refit every", description="Days between EM refits.")
-    expanding: bool = Field(True, title="Expanding window", description="Expanding vs rolling.")
+    expanding: bool = Field(
+        False,
+        title="Expanding window",
+        description="Refit on all history (true) or on the last `window` days (false, the default: bounded cost, adapts).",
+    )
 
 
 class KillSwitchConfig(_Section):
