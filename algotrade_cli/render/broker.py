@@ -43,7 +43,10 @@ def probe(summary: dict[str, Any], artifact_path: str | None) -> None:
         console.print(f"wrote {artifact_path}")
 
 
-def orders_cancelled(rows: Sequence[dict[str, Any]], remaining: int, verified: bool) -> None:
+def orders_cancelled(summary: dict[str, Any]) -> None:
+    """cancel-all: one row per order found, then the verdict."""
+    rows: Sequence[dict[str, Any]] = summary["cancelled"]
+    remaining, verified = summary["remaining"], summary["verified"]
     console = stdout_console()
     table = Table(title=f"Cancelled orders ({len(rows)})")
     for col in ("order_id", "symbol", "side", "remaining", "confirmed"):
@@ -64,7 +67,10 @@ def orders_cancelled(rows: Sequence[dict[str, Any]], remaining: int, verified: b
     console.print(verdict)
 
 
-def positions_closed(rows: Sequence[dict[str, Any]], remaining: int, verified: bool) -> None:
+def positions_closed(summary: dict[str, Any]) -> None:
+    """flatten: one row per closing order, then the verdict."""
+    rows: Sequence[dict[str, Any]] = summary["orders"]
+    remaining, verified = len(summary["remaining"]), summary["verified"]
     console = stdout_console()
     table = Table(title=f"Closing orders ({len(rows)})")
     for col in ("symbol", "before", "side", "qty", "type", "status"):
