@@ -243,7 +243,7 @@ async def connect_and_guard(
         live_ok = typed is not None and typed.strip() == summary.account_id
     decision = check_live_guard(
         trading_mode=mode, command=command, emergency=True, live_confirmed=live_ok,
-        prelive_dir=cfg.paths.prelive,
+        prelive_dir=cfg.paths.prelive, config=cfg,
     )  # fmt: skip
     if not decision.allowed:
         return Stopped("refused", f"refused: {decision.reason}")

@@ -5,8 +5,11 @@
   explicit live confirmation; without it: refused.
 * Live accounts, any other order-sending command: only when a valid GO decision exists —
   ``GO_LIVE_DECISION_GATE.md`` reads and validates against its schema, says GO, every sign-off is
-  valid, and every artifact it pinned still has the hash it pinned. Anything else — the file is
-  absent, unreadable, invalid, NO-GO, or an artifact changed — refuses (fail closed).
+  valid, and every artifact it pinned still has the hash it pinned. The decision must also have
+  been taken on the config now in force, and the required sign-offs must still be valid against
+  it *today* (a sign-off goes stale when what it covered changes). Anything else — the file is
+  absent, unreadable, invalid, NO-GO, an artifact or the config changed, a sign-off is stale or
+  the current config was not given — refuses (fail closed).
 
 Refusal maps to exit code 4 (REFUSED) in the CLI.
 """
@@ -15,7 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from engine.config import AppConfig
 
 GO_DECISION_FILE = "GO_LIVE_DECISION_GATE.md"
 
@@ -40,8 +46,12 @@ class LiveGuardDecision:
     go: GoDecisionStatus | None = None
 
 
-def go_decision_status(prelive_dir: Path) -> GoDecisionStatus:
-    """Read and check ``GO_LIVE_DECISION_GATE.md`` under ``prelive_dir``; fail closed."""
+def go_decision_status(prelive_dir: Path, config: AppConfig | None = None) -> GoDecisionStatus:
+    """Read and check ``GO_LIVE_DECISION_GATE.md`` under ``prelive_dir``; fail closed.
+
+    Without ``config`` the decision cannot be checked against the config in force and is never
+    valid.
+    """
     path = Path(prelive_dir) / GO_DECISION_FILE
     if not path.exists():
         return GoDecisionStatus(False, f"no GO decision: {path} does not exist", path)
@@ -74,6 +84,23 @@ def go_decision_status(prelive_dir: Path) -> GoDecisionStatus:
                 return GoDecisionStatus(
                     False, f"artifact {ref.path} changed since the GO decision (hash differs)", path
                 )
+    if config is None:
+        return GoDecisionStatus(
+            False, "the GO decision cannot be checked without the config in force", path
+        )
+    from gates.governance import check_signoffs, config_hash
+
+    if model.config_hash != config_hash(config):
+        return GoDecisionStatus(
+            False,
+            "the config changed since the GO decision (its hash differs); run the gates again",
+            path,
+        )
+    stale = [
+        f"{s.role}: {s.reason}" for s in check_signoffs(Path(prelive_dir), config) if not s.valid
+    ]
+    if stale:
+        return GoDecisionStatus(False, "sign-offs no longer valid — " + "; ".join(stale), path)
     stage = model.capital_stage.name if model.capital_stage else None
     return GoDecisionStatus(True, "valid GO decision", path, stage)
 
@@ -85,6 +112,7 @@ def check_live_guard(
     emergency: bool,
     live_confirmed: bool,
     prelive_dir: Path,
+    config: AppConfig | None = None,
 ) -> LiveGuardDecision:
     """May ``command`` send orders on an account in ``trading_mode``?"""
     if trading_mode == "paper":
@@ -98,7 +126,7 @@ def check_live_guard(
             "<account id> (or type the account id when asked)",
             "live",
         )
-    go = go_decision_status(prelive_dir)
+    go = go_decision_status(prelive_dir, config)
     if go.valid:
         return LiveGuardDecision(True, f"live trading approved ({go.reason})", "live", go)
     return LiveGuardDecision(

@@ -69,7 +69,7 @@ def test_chain_ends_go_with_stage_caps_and_a_generated_procedure(go_dir: Path) -
     procedure, text = read_markdown_artifact(go_dir / "ROLLBACK_PROCEDURE.md", RollbackProcedure)
     assert [s.name for s in procedure.steps][:4] == ["STOP", "DISCONNECT", "FLATTEN", "VERIFY"]
     assert procedure.last_drill_seconds is not None and "algotrade rollback --yes" in text
-    status = go_decision_status(go_dir)
+    status = go_decision_status(go_dir, context(go_dir).config)
     assert status.valid and status.stage == "pilot"
 
 
@@ -83,14 +83,14 @@ def test_one_changed_byte_of_account_config_is_no_go_naming_the_file(
     account.write_bytes(bytes(data))
     assert not check_live_guard(
         trading_mode="live", command="paper-session", emergency=False, live_confirmed=False,
-        prelive_dir=out,
+        prelive_dir=out, config=context(out).config,
     ).allowed  # the old GO no longer counts  # fmt: skip
     decision = _decide(out)
     assert decision.decision == "NO-GO"
     assert any("ACCOUNT_CONFIG.json" in r and "gate 6" in r for r in decision.reasons)
     [g6] = [g for g in decision.gates if g.number == 6]
     assert not g6.unchanged and g6.changed_files == ("ACCOUNT_CONFIG.json (SHA-256 differs)",)
-    assert not go_decision_status(out).valid
+    assert not go_decision_status(out, context(out).config).valid
 
 
 def test_config_changed_after_signing_is_no_go_naming_the_config_file(
