@@ -58,6 +58,20 @@ def encode(message: BaseModel | Mapping[str, Any] | bytes | str) -> bytes | Vali
         )
 
 
+def encode_valid(
+    topic: str, message: BaseModel | Mapping[str, Any] | bytes | str
+) -> tuple[bytes, ValidationResult]:
+    """The bytes of ``message`` and their validation against ``topic``; never raises.
+
+    A message that cannot be serialised comes back as its ``repr`` with the invalid result, so
+    the dead letter still shows what was sent.
+    """
+    raw = encode(message)
+    if isinstance(raw, ValidationResult):
+        return repr(message).encode(), raw
+    return raw, validate(topic, raw)
+
+
 def validate(topic: str, raw: bytes) -> ValidationResult:
     """Validate ``raw`` JSON against the contract of ``topic``; never raises."""
     allowed = EVENT_TYPES_BY_TOPIC.get(topic)

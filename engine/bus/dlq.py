@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
 
 import pydantic_core
 
 from contracts.dead_letter import dead_letter_for
-from contracts.validation import ValidationResult
+from contracts.topics import DLQ_TOPICS, dlq_topic
+from contracts.validation import ValidationIssue, ValidationResult
+from engine.bus.metrics import BusMetrics
+from engine.bus.protocol import Headers, PublishResult
 
 Stage = Literal["publish", "consume"]
 
@@ -50,3 +54,37 @@ def dead_letter_headers(
         ("dlq.offset", str(off)),
         ("dlq.group", group),
     )
+
+
+def build_letter(
+    metrics: BusMetrics,
+    topic: str,
+    raw: bytes,
+    result: ValidationResult,
+    origin: tuple[str, int, int] | None,
+    clock: Callable[[], datetime],
+) -> tuple[bytes, Headers] | PublishResult:
+    """The dead letter (bytes and headers) for an invalid message of ``topic``, counted in
+    ``metrics``; or, when none can be written, the final :class:`PublishResult`, shared by backends.
+
+    ``origin`` is None on publish, ``(group, partition, offset)`` on consume. A bad message on a
+    dead-letter topic itself, or a letter that cannot be built, is counted as dropped; never raises.
+    """
+    if topic in DLQ_TOPICS:  # a bad dead letter cannot go anywhere else: count and drop
+        metrics.dropped[topic] += 1
+        return PublishResult(topic, -1, -1, False, result.errors)
+    if origin is None:
+        metrics.invalid_on_publish[topic] += 1
+    else:
+        metrics.invalid_on_consume[topic] += 1
+    stage: Stage = "publish" if origin is None else "consume"
+    source, hdrs = dead_letter_headers(topic, stage, origin)
+    try:
+        letter = dead_letter_bytes(
+            topic, raw, result, stage=stage, received_at=clock(), source=source
+        )
+    except Exception as exc:  # a broken dead letter must not take the producer down
+        metrics.dropped[dlq_topic(topic)] += 1
+        issue = ValidationIssue("", f"dead letter could not be built: {exc}", None)
+        return PublishResult(dlq_topic(topic), -1, -1, True, (*result.errors, issue))
+    return letter, hdrs

@@ -43,10 +43,10 @@ from confluent_kafka import KafkaError, KafkaException, Message, Producer, Topic
 from confluent_kafka.admin import AdminClient, NewTopic
 from pydantic import BaseModel
 
-from contracts.topics import DLQ_TOPICS, dlq_topic
-from contracts.validation import ValidationIssue, ValidationResult
+from contracts.topics import dlq_topic
+from contracts.validation import ValidationResult
 from engine.bus import codec
-from engine.bus.dlq import Stage, dead_letter_bytes, dead_letter_headers
+from engine.bus.dlq import build_letter
 from engine.bus.kafka_consumer import KafkaBusError, KafkaConsumer, check_error, fetch
 from engine.bus.memory import Clock, partition_for, system_clock
 from engine.bus.metrics import BusMetrics
@@ -356,10 +356,7 @@ class KafkaBus:
     ) -> PublishResult:
         """Validate ``message``, produce it and wait for the broker's acknowledgement."""
         codec.check_topic(topic)
-        raw = codec.encode(message)
-        if isinstance(raw, ValidationResult):
-            return await self._dead_letter(topic, repr(message).encode(), raw, key, None)
-        result = codec.validate(topic, raw)
+        raw, result = codec.encode_valid(topic, message)
         if not result.is_valid:
             return await self._dead_letter(topic, raw, result, key, None)
         fut: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
@@ -382,41 +379,12 @@ class KafkaBus:
         ``await flush()`` to know everything queued reached the broker.
         """
         codec.check_topic(topic)
-        raw = codec.encode(message)
-        if isinstance(raw, ValidationResult):
-            return self._dead_letter_nowait(topic, repr(message).encode(), raw, key, None)
-        result = codec.validate(topic, raw)
+        raw, result = codec.encode_valid(topic, message)
         if not result.is_valid:
             return self._dead_letter_nowait(topic, raw, result, key, None)
         p = self._produce(topic, raw, key, headers, None)
         self.metrics.published[topic] += 1
         return PublishResult(topic, p, -1)
-
-    def _letter(
-        self,
-        topic: str,
-        raw: bytes,
-        result: ValidationResult,
-        origin: tuple[str, int, int] | None,
-    ) -> tuple[bytes, Headers] | PublishResult:
-        if topic in DLQ_TOPICS:  # a bad dead letter cannot go anywhere else: count and drop
-            self.metrics.dropped[topic] += 1
-            return PublishResult(topic, -1, -1, False, result.errors)
-        if origin is None:
-            self.metrics.invalid_on_publish[topic] += 1
-        else:
-            self.metrics.invalid_on_consume[topic] += 1
-        stage: Stage = "publish" if origin is None else "consume"
-        source, hdrs = dead_letter_headers(topic, stage, origin)
-        try:
-            letter = dead_letter_bytes(
-                topic, raw, result, stage=stage, received_at=self.clock(), source=source
-            )
-        except Exception as exc:  # a broken dead letter must not take the producer down
-            self.metrics.dropped[dlq_topic(topic)] += 1
-            issue = ValidationIssue("", f"dead letter could not be built: {exc}", None)
-            return PublishResult(dlq_topic(topic), -1, -1, True, (*result.errors, issue))
-        return letter, hdrs
 
     async def _dead_letter(
         self,
@@ -428,7 +396,7 @@ class KafkaBus:
     ) -> PublishResult:
         """Route an invalid message of ``topic`` to its DLQ and wait for the ack; never raises
         for the message itself."""
-        built = self._letter(topic, raw, result, origin)
+        built = build_letter(self.metrics, topic, raw, result, origin, self.clock)
         if isinstance(built, PublishResult):
             return built
         letter, hdrs = built
@@ -448,7 +416,7 @@ class KafkaBus:
         key: str | None,
         origin: tuple[str, int, int] | None,
     ) -> PublishResult:
-        built = self._letter(topic, raw, result, origin)
+        built = build_letter(self.metrics, topic, raw, result, origin, self.clock)
         if isinstance(built, PublishResult):
             return built
         letter, hdrs = built

@@ -34,10 +34,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from contracts.topics import DLQ_TOPICS, dlq_topic
-from contracts.validation import ValidationIssue, ValidationResult
+from contracts.topics import dlq_topic
+from contracts.validation import ValidationResult
 from engine.bus import codec
-from engine.bus.dlq import dead_letter_bytes, dead_letter_headers
+from engine.bus.dlq import build_letter
 from engine.bus.journal import Journal, JournalCorruptError, JournalRecord
 from engine.bus.memory_consumer import MemoryConsumer
 from engine.bus.metrics import BusMetrics
@@ -209,12 +209,9 @@ class MemoryBus:
         codec.check_topic(topic)
         if self._closed or not self._started:
             self._require_open(f"publish to {topic!r}")
-        raw = codec.encode(message)
-        if isinstance(raw, ValidationResult):
-            return self._dead_letter(topic, repr(message).encode(), raw, key, "publish", None)
-        result = codec.validate(topic, raw)
+        raw, result = codec.encode_valid(topic, message)
         if not result.is_valid:
-            return self._dead_letter(topic, raw, result, key, "publish", None)
+            return self._dead_letter(topic, raw, result, key, None)
         rec = self._append(topic, raw, key, headers)
         self.metrics.published[topic] += 1
         return PublishResult(topic, rec.partition, rec.offset)
@@ -245,35 +242,14 @@ class MemoryBus:
         raw: bytes,
         result: ValidationResult,
         key: str | None,
-        stage: str,
         origin: tuple[str, int, int] | None,
     ) -> PublishResult:
         """Route an invalid message of ``topic`` to its DLQ; never raises."""
-        if topic in DLQ_TOPICS:  # a bad dead letter cannot go anywhere else: count and drop
-            self.metrics.dropped[topic] += 1
-            return PublishResult(topic, -1, -1, False, result.errors)
+        built = build_letter(self.metrics, topic, raw, result, origin, self.clock)
+        if isinstance(built, PublishResult):
+            return built
+        letter, hdrs = built
         target = dlq_topic(topic)
-        if stage == "publish":
-            self.metrics.invalid_on_publish[topic] += 1
-        else:
-            self.metrics.invalid_on_consume[topic] += 1
-            assert origin is not None
-        source, hdrs = dead_letter_headers(
-            topic, "publish" if stage == "publish" else "consume", origin
-        )
-        try:
-            letter = dead_letter_bytes(
-                topic,
-                raw,
-                result,
-                stage="publish" if stage == "publish" else "consume",
-                received_at=self.clock(),
-                source=source,
-            )
-        except Exception as exc:  # a broken dead letter must not take the producer down
-            self.metrics.dropped[target] += 1
-            issue = ValidationIssue("", f"dead letter could not be built: {exc}", None)
-            return PublishResult(target, -1, -1, True, (*result.errors, issue))
         rec = self._append(target, letter, key, hdrs)
         self.metrics.dlq[topic] += 1
         self.metrics.published[target] += 1
@@ -373,12 +349,7 @@ class MemoryBus:
         if not result.is_valid or result.validated_data is None:
             if group is not None:
                 self._dead_letter(
-                    rec.topic,
-                    rec.value,
-                    result,
-                    rec.key,
-                    "consume",
-                    (group, rec.partition, rec.offset),
+                    rec.topic, rec.value, result, rec.key, (group, rec.partition, rec.offset)
                 )
             else:
                 self.metrics.replay_skipped[rec.topic] += 1
