@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from contracts.messages import OrderStatus
-from engine.broker.types import FINAL_ORDER_STATUSES, Execution, OpenOrder
+from engine.broker.types import FINAL_ORDER_STATUSES, Execution, OpenOrder, OrderHandle
 
 
 @dataclass
@@ -61,6 +61,15 @@ class IntentLedger:
 
     def get(self, intent_id: str) -> LedgerEntry | None:
         return self._entries.get(intent_id)
+
+    def duplicate(self, intent_id: str) -> OrderHandle | None:
+        """The handle of an intent already placed (answered without sending), else None."""
+        known = self._entries.get(intent_id)
+        if known is None:
+            return None
+        return OrderHandle(
+            intent_id, known.order_id, known.status, known.reject_reason, duplicate=True
+        )
 
     def by_order(self, order_id: str) -> LedgerEntry | None:
         intent = self._by_order.get(order_id)

@@ -50,6 +50,7 @@ from engine.broker.types import (
     OrderHandle,
     Position,
     ReadOnlyViolation,
+    put_dropping_oldest,
     trading_mode_for,
 )
 
@@ -234,11 +235,9 @@ class SimulatedBroker:
     # ----------------------------------------------------------------- orders
     async def place(self, intent: OrderIntent) -> OrderHandle:
         intent_id = str(intent.intent_id)
-        known = self.ledger.get(intent_id)
+        known = self.ledger.duplicate(intent_id)
         if known is not None:
-            return OrderHandle(
-                intent_id, known.order_id, known.status, known.reject_reason, duplicate=True
-            )
+            return known
         self._refuse_if_read_only("place")
         if not self.is_ready:
             raise BrokerNotReady("simulated broker is not ready: connect() and reconcile first")
@@ -377,12 +376,8 @@ class SimulatedBroker:
             )
 
     def _emit(self, event: BrokerEvent) -> None:
-        try:
-            self._queue.put_nowait(event)
-        except asyncio.QueueFull:
-            self._queue.get_nowait()
+        if put_dropping_oldest(self._queue, event):
             self.events_dropped += 1
-            self._queue.put_nowait(event)
 
     def _wall(self, at: float | None = None) -> datetime:
         t = self.clock.now() if at is None else at

@@ -8,6 +8,7 @@ account currency, times timezone-aware UTC. Orders are identified by our ``inten
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -138,6 +139,18 @@ class CancelResult:
     accepted: bool
     code: int | None = None
     message: str | None = None
+
+
+def put_dropping_oldest(queue: asyncio.Queue[BrokerEvent], event: BrokerEvent) -> bool:
+    """Queue ``event``; when the queue is full, drop the oldest event first. True if one was
+    dropped (a slow consumer loses old events, never the newest)."""
+    try:
+        queue.put_nowait(event)
+    except asyncio.QueueFull:
+        queue.get_nowait()
+        queue.put_nowait(event)
+        return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)
