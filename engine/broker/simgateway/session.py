@@ -6,7 +6,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -21,7 +21,7 @@ from engine.broker.simgateway.framing import (
     parse_version_offer,
     split_fields,
 )
-from engine.broker.simgateway.instruments import CONTRACT_FIELDS, ContractSpec
+from engine.broker.simgateway.instruments import CONTRACT_FIELDS, ContractSpec, Instrument
 from engine.broker.simgateway.orders import OrderParseError, parse_cancel_order
 from engine.broker.simgateway.pacing import HistoricalKey, MessagePacer
 from engine.broker.simgateway.reports import ExecutionFilter
@@ -210,14 +210,11 @@ class ClientSession(asyncio.Protocol):
         if not self.pacer.record(time.monotonic()):
             self.core.stats.pacing_errors += 1
             limit = self.core.config.message_rate_limit
-            self.send(
-                m.error(
-                    -1,
-                    100,
-                    f"Max rate of messages per second has been exceeded:max={limit:g} "
-                    f"rec={self.pacer.rate_last_second} (543)",
-                    self.server_version,
-                )
+            self.send_error(
+                -1,
+                100,
+                f"Max rate of messages per second has been exceeded:max={limit:g} "
+                f"rec={self.pacer.rate_last_second} (543)",
             )
             self.close("pacing violation (error 100)")
             return
@@ -242,30 +239,20 @@ class ClientSession(asyncio.Protocol):
         except (IndexError, ValueError, OrderParseError) as exc:
             log.warning("client %s: bad message %s: %s", self.client_id, fields[:3], exc)
             req_id = _safe_req_id(fields)
-            self.send(m.error(req_id, 320, f"Error reading request: {exc}", self.server_version))
+            self.send_error(req_id, 320, f"Error reading request: {exc}")
         except Exception:  # a gateway bug must not take the client's connection down
             log.exception("client %s: message %s failed", self.client_id, fields[:3])
             req_id = _safe_req_id(fields)
-            self.send(
-                m.error(
-                    req_id,
-                    321,
-                    "Server error when validating an API client request.",
-                    self.server_version,
-                )
-            )
+            self.send_error(req_id, 321, "Server error when validating an API client request.")
 
     def _start_api(self, fields: Sequence[str]) -> None:
         self.client_id = _int(fields[2]) if len(fields) > 2 else 0
         if not self.core.attach(self):
-            self.send(
-                m.error(
-                    -1,
-                    326,
-                    "Unable to connect as the client id is already in use. Retry with a "
-                    "unique client id.",
-                    self.server_version,
-                )
+            self.send_error(
+                -1,
+                326,
+                "Unable to connect as the client id is already in use. Retry with a "
+                "unique client id.",
             )
             self._flush()
             self.phase = "closed"
@@ -277,9 +264,20 @@ class ClientSession(asyncio.Protocol):
         self.send(m.managed_accounts([self.core.config.account]))
         if self.core.config.farm_status:
             for code, text in FARM_STATUS:
-                self.send(m.error(-1, code, text, self.server_version))
+                self.send_error(-1, code, text)
 
     # ------------------------------------------------------------------ handlers
+    def send_error(self, req_id: int, code: int, text: str) -> None:
+        """Send IB error ``code`` (with ``text``) about request ``req_id`` (-1: none)."""
+        self.send(m.error(req_id, code, text, self.server_version))
+
+    def _resolve(self, req_id: int, contract: ContractSpec) -> Instrument | None:
+        """The instrument of ``contract``; None after telling the client (error 200)."""
+        inst = self.core.resolve(contract)
+        if inst is None:
+            self.send_error(req_id, 200, "No security definition has been found for the request")
+        return inst
+
     def _contract_at(self, fields: Sequence[str], start: int) -> ContractSpec:
         return ContractSpec.from_fields(fields[start : start + CONTRACT_FIELDS])
 
@@ -291,26 +289,15 @@ class ClientSession(asyncio.Protocol):
             i += 1 + 4 * _int(f[i])
         i += 4 if f[i] == "1" else 1
         snapshot = f[i + 1] == "1"
-        inst = self.core.resolve(contract)
+        inst = self._resolve(req_id, contract)
         if inst is None:
-            self.send(
-                m.error(
-                    req_id,
-                    200,
-                    "No security definition has been found for the request",
-                    self.server_version,
-                )
-            )
             return
         if not snapshot and len(self.subs.market_data) >= self.core.config.market_data_lines:
-            self.send(
-                m.error(
-                    req_id,
-                    101,
-                    f"Max number of tickers has been reached "
-                    f"({self.core.config.market_data_lines} lines)",
-                    self.server_version,
-                )
+            self.send_error(
+                req_id,
+                101,
+                f"Max number of tickers has been reached "
+                f"({self.core.config.market_data_lines} lines)",
             )
             return
         self.send(m.market_data_type(req_id, self.market_data_type))
@@ -378,16 +365,8 @@ class ClientSession(asyncio.Protocol):
     def _req_contract_details(self, f: list[str]) -> None:
         req_id = _int(f[2])
         contract = self._contract_at(f, 3)
-        inst = self.core.resolve(contract)
+        inst = self._resolve(req_id, contract)
         if inst is None:
-            self.send(
-                m.error(
-                    req_id,
-                    200,
-                    "No security definition has been found for the request",
-                    self.server_version,
-                )
-            )
             return
         details = m.DetailsView(
             contract=inst.contract(contract.exchange or "SMART"),
@@ -442,43 +421,29 @@ class ClientSession(asyncio.Protocol):
         contract = self._contract_at(f, 2)
         i = 2 + CONTRACT_FIELDS
         end_text, bar_size, duration, _rth, what, fmt = f[i + 1 : i + 7]
-        inst = self.core.resolve(contract)
+        inst = self._resolve(req_id, contract)
         if inst is None:
-            self.send(
-                m.error(
-                    req_id,
-                    200,
-                    "No security definition has been found for the request",
-                    self.server_version,
-                )
-            )
             return
         now = self.core.clock()
         key = HistoricalKey(inst.symbol, contract.exchange, what, end_text, bar_size, duration)
         violation = self.gateway.historical_pacer.check(key, now)
         if violation is not None:
             self.core.stats.historical_pacing_errors += 1
-            self.send(
-                m.error(
-                    req_id,
-                    162,
-                    "Historical Market Data Service error message:Historical data request "
-                    f"pacing violation ({violation})",
-                    self.server_version,
-                )
+            self.send_error(
+                req_id,
+                162,
+                "Historical Market Data Service error message:Historical data request "
+                f"pacing violation ({violation})",
             )
             return
-        bar_seconds = _bar_seconds(bar_size)
-        span = _duration_seconds(duration)
+        bar_seconds = _seconds(bar_size, BAR_UNITS)
+        span = _seconds(duration, DURATION_UNITS)
         if bar_seconds is None or span is None:
-            self.send(
-                m.error(
-                    req_id,
-                    321,
-                    f"Error validating request:-'bar size {bar_size!r} / duration {duration!r}' "
-                    "not understood (e.g. '1 day' and '30 D')",
-                    self.server_version,
-                )
+            self.send_error(
+                req_id,
+                321,
+                f"Error validating request:-'bar size {bar_size!r} / duration {duration!r}' "
+                "not understood (e.g. '1 day' and '30 D')",
             )
             return
         end = _parse_end(end_text) or now
@@ -511,22 +476,14 @@ def _safe_req_id(fields: Sequence[str]) -> int:
         return -1
 
 
-def _bar_seconds(text: str) -> int | None:
+def _seconds(text: str, units: Mapping[str, int]) -> int | None:
+    """``"<count> <unit>"`` in seconds, per ``units`` (BAR_UNITS, DURATION_UNITS); None if not
+    understood."""
     parts = text.split()
-    if len(parts) != 2 or parts[1] not in BAR_UNITS:
+    if len(parts) != 2 or parts[1] not in units:
         return None
     try:
-        return int(parts[0]) * BAR_UNITS[parts[1]]
-    except ValueError:
-        return None
-
-
-def _duration_seconds(text: str) -> int | None:
-    parts = text.split()
-    if len(parts) != 2 or parts[1] not in DURATION_UNITS:
-        return None
-    try:
-        return int(parts[0]) * DURATION_UNITS[parts[1]]
+        return int(parts[0]) * units[parts[1]]
     except ValueError:
         return None
 
