@@ -306,6 +306,23 @@ class GatesConfig(_Section):
     sharpe_ratio_min: float = Field(
         0.5, ge=0, title="Sharpe ratio", description="Gate 7: paper ≥ this × backtest."
     )
+    sharpe_test: Literal["statistical", "point"] = Field(
+        "statistical",
+        title="Sharpe comparison",
+        description=(
+            "Gate 7: 'point' compares the paper Sharpe with the threshold as numbers; "
+            "'statistical' (default) fails only when the paper Sharpe is significantly below it, "
+            "given the standard error √(252/days) of a Sharpe measured over a session of that "
+            "many trading days."
+        ),
+    )
+    sharpe_confidence: float = Field(
+        0.95,
+        gt=0.5,
+        lt=1.0,
+        title="Sharpe test confidence",
+        description="One-sided confidence of the statistical Sharpe comparison.",
+    )
     min_trades: int = Field(50, ge=1, title="Minimum trades", description="Gate 7 judges above.")
     max_trades: int = Field(200, ge=1, title="Maximum trades", description="Paper session target.")
     rollback_target_seconds: float = Field(

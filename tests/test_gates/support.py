@@ -61,6 +61,7 @@ def paper_log(
     latency_delta: float | None = 0.07,
     sharpe_paper: float | None = 1.1,
     sharpe_backtest: float | None = 1.4,
+    duration_seconds: float | None = None,
 ) -> PaperTradingLog:
     """A schema-valid session log with ``trades`` filled orders and the given figures."""
     base = examples.paper_trading_log().model_dump(mode="json")
@@ -76,6 +77,8 @@ def paper_log(
         sharpe_backtest=sharpe_backtest, backtest_report=None,
     )  # fmt: skip
     base["metrics_file"] = None
+    if duration_seconds is not None:
+        base["session"]["duration_seconds"] = duration_seconds
     return PaperTradingLog.model_validate(base)
 
 

@@ -14,7 +14,11 @@ from tests.test_gates.support import context, paper_log, write_paper_session
 
 pytestmark = pytest.mark.unit
 
-GATES = load_config(None, {}).gates
+# The threshold arithmetic is tested with the plain numeric comparison; the statistical one
+# (the default) has its own tests below.
+GATES = load_config(None, {"ALGOTRADE_GATES__SHARPE_TEST": "point"}).gates
+DEFAULT_GATES = load_config(None, {}).gates
+ONE_DAY = 6.5 * 3600
 
 
 def _failed(**figures: object) -> list[str]:
@@ -74,3 +78,37 @@ def test_gate7_pins_the_session_artifacts(tmp_path: Path) -> None:
     assert [a.name for a in result.artifacts] == [
         "PAPER_TRADING_LOG.json", "PAPER_TRADING_METRICS.csv", "LATENCY_BASELINE.json",
     ]  # fmt: skip
+
+
+def test_default_sharpe_test_tolerates_one_noisy_day_but_not_a_significant_shortfall() -> None:
+    # One 6.5-hour day: the annualised Sharpe's standard error is √252 ≈ 15.9, so a day at
+    # -20 against a required +2 is within noise (upper bound -20 + 1.645 × 15.9 ≈ 6.1).
+    day = judge_paper(
+        paper_log(sharpe_paper=-20.0, sharpe_backtest=4.0, duration_seconds=ONE_DAY),
+        DEFAULT_GATES, backtest=None,
+    )  # fmt: skip
+    [sharpe] = [e for e in day if "sharpe" in e.condition]
+    assert sharpe.passed and "standard error 15.9" in (sharpe.detail or "")
+    # Sixty trading days at the same Sharpe: standard error √(252/60) ≈ 2.05, significant.
+    sixty = judge_paper(
+        paper_log(sharpe_paper=-20.0, sharpe_backtest=4.0, duration_seconds=60 * ONE_DAY),
+        DEFAULT_GATES, backtest=None,
+    )  # fmt: skip
+    [sharpe] = [e for e in sixty if "sharpe" in e.condition]
+    assert not sharpe.passed and sharpe.measured == -20.0 and sharpe.threshold == 2.0
+
+
+def test_point_sharpe_test_fails_the_same_noisy_day() -> None:
+    day = judge_paper(
+        paper_log(sharpe_paper=-20.0, sharpe_backtest=4.0, duration_seconds=ONE_DAY),
+        GATES, backtest=None,
+    )  # fmt: skip
+    assert [e.condition for e in day if not e.passed] == ["sharpe_paper ≥ 0.5 × sharpe_backtest"]
+
+
+def test_sharpe_standard_error_follows_the_session_length() -> None:
+    from gates.paper_judge import sharpe_standard_error
+
+    assert sharpe_standard_error(ONE_DAY) == pytest.approx(252**0.5)
+    assert sharpe_standard_error(4 * ONE_DAY) == pytest.approx((252 / 4) ** 0.5)
+    assert sharpe_standard_error(0.0) is None
