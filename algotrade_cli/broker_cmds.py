@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
@@ -21,7 +21,10 @@ from algotrade_cli.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from engine.broker.factory import BrokerChoice
+    from engine.broker.operations import CancelAllOutcome, FlattenOutcome
     from gates.broker_ops import Confirmation, Stopped
+
+_Outcome = TypeVar("_Outcome", "CancelAllOutcome", "FlattenOutcome")
 
 BROKER_OPT = typer.Option(None, "--broker", help="sim (default, offline) or ib.")
 HOST_OPT = typer.Option(None, "--host", help="TWS / IB Gateway host (default: config).")
@@ -117,6 +120,26 @@ def _emit(
         show(summary)
 
 
+def _verified(
+    ctx: typer.Context,
+    json_output: bool,
+    command: str,
+    out: _Outcome | Stopped,
+    summarize: Callable[[_Outcome], dict[str, Any]],
+    show: Callable[..., None],
+) -> int:
+    """Show an emergency operation's outcome; exit 0 when the broker verified it, else 1
+    (or the stop's exit code)."""
+    from gates.broker_ops import Stopped
+
+    if isinstance(out, Stopped):
+        return _stopped(out)
+    _emit(ctx, json_output, summarize(out), show)
+    if out.error:
+        eprint(f"{command}: {out.error}")
+    return int(ExitCode.OK) if out.verified else int(ExitCode.FAILED)
+
+
 # ---------------------------------------------------------------------------------- probe
 @guarded
 def probe_account(
@@ -192,12 +215,9 @@ def cancel_all(
     out = broker_ops.cancel_all(
         cfg, _choice(locals()), _confirmation(yes, confirm_live), deadline=deadline
     )
-    if isinstance(out, broker_ops.Stopped):
-        return _stopped(out)
-    _emit(ctx, json_output, cancel_all_summary(out), render.orders_cancelled)
-    if out.error:
-        eprint(f"cancel-all: {out.error}")
-    return int(ExitCode.OK) if out.verified else int(ExitCode.FAILED)
+    return _verified(
+        ctx, json_output, "cancel-all", out, cancel_all_summary, render.orders_cancelled
+    )
 
 
 @guarded
@@ -240,12 +260,7 @@ def flatten(
         cfg, _choice(locals()), _confirmation(yes, confirm_live), limit_collar=limit_collar,
         deadline=deadline,
     )  # fmt: skip
-    if isinstance(out, broker_ops.Stopped):
-        return _stopped(out)
-    _emit(ctx, json_output, flatten_summary(out), render.positions_closed)
-    if out.error:
-        eprint(f"flatten: {out.error}")
-    return int(ExitCode.OK) if out.verified else int(ExitCode.FAILED)
+    return _verified(ctx, json_output, "flatten", out, flatten_summary, render.positions_closed)
 
 
 @guarded
