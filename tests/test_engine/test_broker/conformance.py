@@ -17,20 +17,19 @@ The market behind the harness must offer:
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
 
-from contracts.messages import OrderIntent
 from engine.broker.clock import Clock
 from engine.broker.operations import cancel_all_orders, flatten_positions
 from engine.broker.protocol import ORDER_METHODS, Broker, read_only
 from engine.broker.types import BrokerEvent
+from tests.support.orders import order_intent as intent
 
 T = TypeVar("T")
 
@@ -53,23 +52,6 @@ class BrokerHarness:
     timeout: float = 10.0
 
 
-def intent(
-    symbol: str, direction: str, quantity: int, order_type: str = "MARKET", **extra: Any
-) -> OrderIntent:
-    return OrderIntent.model_validate(
-        {
-            "event_type": "order_intent",
-            "intent_id": str(uuid.uuid4()),
-            "symbol": symbol,
-            "direction": direction,
-            "quantity": quantity,
-            "order_type": order_type,
-            "timestamp": datetime.now(UTC),
-            **extra,
-        }
-    )
-
-
 async def eventually(
     h: BrokerHarness, read: Callable[[], Awaitable[T]], done: Callable[[T], bool]
 ) -> T:
@@ -86,18 +68,36 @@ async def eventually(
         await asyncio.sleep(0.01)
 
 
-async def collect_events(broker: Broker, seconds: float = 0.05) -> list[BrokerEvent]:
-    out: list[BrokerEvent] = []
-    it = broker.events()
+@asynccontextmanager
+async def recorded_events(broker: Broker) -> AsyncIterator[list[BrokerEvent]]:
+    """A list that collects every event ``broker`` pushes while the block runs."""
+    seen: list[BrokerEvent] = []
 
     async def pull() -> None:
-        async for ev in it:
-            out.append(ev)
+        async for ev in broker.events():
+            seen.append(ev)
 
     task = asyncio.ensure_future(pull())
-    await asyncio.sleep(seconds)
-    task.cancel()
+    try:
+        yield seen
+    finally:
+        task.cancel()
+
+
+async def collect_events(broker: Broker, seconds: float = 0.05) -> list[BrokerEvent]:
+    async with recorded_events(broker) as out:
+        await asyncio.sleep(seconds)
     return out
+
+
+async def until_status(
+    h: BrokerHarness, seen: list[BrokerEvent], intent_id: str, status: str
+) -> list[BrokerEvent]:
+    """Wait until ``seen`` holds an event of ``intent_id`` with ``status``; the events so far."""
+    return await eventually(
+        h, _async_value(seen),
+        lambda evs: any(e.intent_id == intent_id and e.status == status for e in evs),
+    )  # fmt: skip
 
 
 class BrokerConformance:
@@ -154,19 +154,9 @@ class BrokerConformance:
     def test_events_become_valid_execution_reports(self) -> None:
         async def body(h: BrokerHarness) -> None:
             order = intent(h.liquid, "SELL", 5)
-            seen: list[BrokerEvent] = []
-
-            async def pull() -> None:
-                async for ev in h.broker.events():
-                    seen.append(ev)
-
-            task = asyncio.ensure_future(pull())
-            await h.broker.place(order)
-            await eventually(
-                h, _async_value(seen),
-                lambda evs: any(e.intent_id == str(order.intent_id) and e.status == "FILLED" for e in evs),
-            )  # fmt: skip
-            task.cancel()
+            async with recorded_events(h.broker) as seen:
+                await h.broker.place(order)
+                await until_status(h, seen, str(order.intent_id), "FILLED")
             reports = [e.to_execution_report() for e in seen if e.intent_id == str(order.intent_id)]
             assert reports and all(r is not None for r in reports)
             final = [r for r in reports if r and r.status == "FILLED"][-1]
@@ -201,19 +191,9 @@ class BrokerConformance:
     def test_partial_fills_beyond_the_participation_limit(self) -> None:
         async def body(h: BrokerHarness) -> None:
             order = intent(h.thin, "BUY", h.thin_order)
-            seen: list[BrokerEvent] = []
-
-            async def pull() -> None:
-                async for ev in h.broker.events():
-                    seen.append(ev)
-
-            task = asyncio.ensure_future(pull())
-            await h.broker.place(order)
-            await eventually(
-                h, _async_value(seen),
-                lambda evs: any(e.intent_id == str(order.intent_id) and e.status == "FILLED" for e in evs),
-            )  # fmt: skip
-            task.cancel()
+            async with recorded_events(h.broker) as seen:
+                await h.broker.place(order)
+                await until_status(h, seen, str(order.intent_id), "FILLED")
             mine = [e for e in seen if e.intent_id == str(order.intent_id) and e.kind == "fill"]
             assert len(mine) >= 2
             assert any(e.status == "PARTIAL_FILL" for e in mine)
@@ -280,32 +260,20 @@ class BrokerConformance:
                 ),
                 "insufficient buying power": intent(h.liquid, "BUY", h.huge_order),
             }
-            seen: list[BrokerEvent] = []
-
-            async def pull() -> None:
-                async for ev in h.broker.events():
-                    seen.append(ev)
-
-            task = asyncio.ensure_future(pull())
-            handles = {name: await h.broker.place(order) for name, order in cases.items()}
-            for name, handle in handles.items():
-                if handle.status == "REJECTED":
-                    assert handle.reject_reason, name
-                    continue
-                rejected = await eventually(
-                    h, _async_value(seen),
-                    lambda evs, i=handle.intent_id: any(
-                        e.intent_id == i and e.status == "REJECTED" for e in evs
-                    ),
-                )  # fmt: skip
-                event = next(
-                    e
-                    for e in rejected
-                    if e.intent_id == handle.intent_id and e.status == "REJECTED"
-                )
-                report = event.to_execution_report()
-                assert report is not None and report.reject_reason, name
-            task.cancel()
+            async with recorded_events(h.broker) as seen:
+                handles = {name: await h.broker.place(order) for name, order in cases.items()}
+                for name, handle in handles.items():
+                    if handle.status == "REJECTED":
+                        assert handle.reject_reason, name
+                        continue
+                    rejected = await until_status(h, seen, handle.intent_id, "REJECTED")
+                    event = next(
+                        e
+                        for e in rejected
+                        if e.intent_id == handle.intent_id and e.status == "REJECTED"
+                    )
+                    report = event.to_execution_report()
+                    assert report is not None and report.reject_reason, name
             assert [p for p in await h.broker.positions() if p.symbol == h.unknown] == []
             assert all(o.symbol != h.unknown for o in await h.broker.open_orders())
 

@@ -10,36 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
-from contracts.messages import OrderIntent
 from engine.broker.ib import IBBroker
 from engine.broker.simgateway import SimGateway
+from tests.support.orders import order_intent as _intent
 from tests.test_engine.test_simgateway.support import quiet_config, run, wait_until
 
 pytestmark = [pytest.mark.broker, pytest.mark.integration]
 _ids = itertools.count(21)
-
-
-def _intent(symbol: str, direction: str, quantity: int, **extra: Any) -> OrderIntent:
-    return OrderIntent.model_validate(
-        {
-            "event_type": "order_intent",
-            "intent_id": str(uuid.uuid4()),
-            "symbol": symbol,
-            "direction": direction,
-            "quantity": quantity,
-            "timestamp": datetime.now(UTC),
-            "order_type": extra.pop("order_type", "MARKET"),
-            **extra,
-        }
-    )
 
 
 @asynccontextmanager
