@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from confluent_kafka import Consumer as _RawConsumer
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
+from engine.bus.dead_offsets import extend_commits, moves_past_dead
 from engine.bus.protocol import Record
 
 if TYPE_CHECKING:
@@ -197,14 +198,7 @@ class KafkaConsumer:
 
     async def _skip_dead_at_commit_point(self) -> None:
         """Commit past dead-lettered records that sit exactly at the committed offset."""
-        moves: dict[int, int] = {}
-        for p, dead in self._dead.items():
-            o = start = self._committed.get(p, 0)
-            while o in dead:
-                dead.discard(o)
-                o += 1
-            if o != start:
-                moves[p] = o
+        moves = moves_past_dead(self._dead.items(), lambda p: self._committed.get(p, 0))
         if moves:
             await self._commit(moves)
 
@@ -222,16 +216,7 @@ class KafkaConsumer:
         far). Dead-lettered records right after a committed offset are committed past too."""
         if offsets is None:
             offsets = dict(self._delivered)
-        extended: dict[int, int] = {}
-        for p, o in offsets.items():
-            dead = self._dead.get(p, set())
-            while o in dead:
-                dead.discard(o)
-                o += 1
-            for stale in [d for d in dead if d < o]:
-                dead.discard(stale)
-            extended[p] = o
-        await self._commit(extended)
+        await self._commit(extend_commits(offsets, lambda p: self._dead.get(p, set())))
 
     async def _commit(self, offsets: Mapping[int, int]) -> None:
         offsets = {p: o for p, o in offsets.items() if p in self._assigned}

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING
 
+from engine.bus.dead_offsets import extend_commits, moves_past_dead
 from engine.bus.protocol import Record
 
 if TYPE_CHECKING:
@@ -75,17 +76,7 @@ class MemoryConsumer:
 
     async def _skip_dead_at_commit_point(self) -> None:
         """Commit past dead-lettered records that sit exactly at the committed offset."""
-        moves: dict[int, int] = {}
-        for p, dead in enumerate(self._dead):
-            if not dead:
-                continue
-            o = self.committed(p)
-            start = o
-            while o in dead:
-                dead.discard(o)
-                o += 1
-            if o != start:
-                moves[p] = o
+        moves = moves_past_dead(enumerate(self._dead), self.committed)
         if moves:
             await self.bus._commit(self.group, self.topic, moves)
 
@@ -129,15 +120,9 @@ class MemoryConsumer:
         """
         if offsets is None:
             offsets = dict(enumerate(self._delivered))
-        extended: dict[int, int] = {}
-        for p, o in offsets.items():
-            dead = self._dead[p] if 0 <= p < len(self._dead) else set()
-            while o in dead:
-                dead.discard(o)
-                o += 1
-            for stale in [d for d in dead if d < o]:
-                dead.discard(stale)
-            extended[p] = o
+        extended = extend_commits(
+            offsets, lambda p: self._dead[p] if 0 <= p < len(self._dead) else set()
+        )
         await self.bus._commit(self.group, self.topic, extended)
 
     async def commit_record(self, record: Record) -> None:
