@@ -57,16 +57,7 @@ class ArtifactValidationGate:
             inputs.append(Path(coverage.source))
 
         states = check_signoffs(ctx.out_dir, ctx.config, config_source=ctx.config_source)
-        signoffs = tuple(
-            SignoffStatus(
-                role=s.role,
-                name=s.signoff.name if s.signoff else None,
-                signed_at=s.signoff.signed_at if s.signoff else None,
-                valid=s.valid,
-                reason=s.reason,
-            )
-            for s in states
-        )
+        signoffs = tuple(SignoffStatus(**s.fields()) for s in states)
         if (ctx.out_dir / SIGNOFFS_FILE).is_file():
             inputs.append(ctx.out_dir / SIGNOFFS_FILE)
         for s in states:

@@ -139,16 +139,7 @@ class GoLiveGate:
             gates=tuple(summaries),
             rollback_drill=_drill_model(rb),
             kill_switch_drill=_drill_model(ks),
-            signoffs=tuple(
-                SignoffCheck(
-                    role=s.role,
-                    name=s.signoff.name if s.signoff else None,
-                    signed_at=s.signoff.signed_at if s.signoff else None,
-                    valid=s.valid,
-                    reason=s.reason,
-                )
-                for s in states
-            ),
+            signoffs=tuple(SignoffCheck(**s.fields()) for s in states),
             capital_stage=stage,
             config_hash=current,
             strategy_hash=strategy_hash(ctx.config),

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from artifacts.io import read_artifact, sha256_file, write_artifact
 from artifacts.models.base import ArtifactRef, tool_version
@@ -109,6 +110,16 @@ class SignoffState:
     signoff: SignOff | None
     valid: bool
     reason: str | None
+
+    def fields(self) -> dict[str, Any]:
+        """Role, signer, time, validity and reason: the fields of a report's sign-off row."""
+        return {
+            "role": self.role,
+            "name": self.signoff.name if self.signoff else None,
+            "signed_at": self.signoff.signed_at if self.signoff else None,
+            "valid": self.valid,
+            "reason": self.reason,
+        }
 
 
 def check_signoffs(
