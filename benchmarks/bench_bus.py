@@ -21,6 +21,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from engine.bus.journal import JournalKind, JournalRecord, SyncMode, open_journal
 from engine.bus.memory import MemoryBus
@@ -50,14 +51,14 @@ def make_messages(n: int) -> list[tuple[str, bytes]]:
     return out
 
 
-async def _run(
-    messages: Sequence[tuple[str, bytes]], kind: JournalKind, sync: SyncMode, directory: Path
-) -> dict[str, float | int | str]:
-    journal = open_journal(kind, directory, sync=sync)
-    fixed = datetime(2025, 1, 2, tzinfo=UTC)
-    bus = MemoryBus(journal, clock=lambda: fixed, flush_max_messages=BATCH)
-    await bus.start()
-    consumer = bus.subscribe("market_events", "bench")
+async def pump(
+    bus: Any, consumer: Any, messages: Sequence[tuple[str, bytes]], poll_batch: int
+) -> tuple[int, float, float]:
+    """Publish ``messages`` to market_events (``BATCH`` at a time, without waiting) while
+    ``consumer`` polls up to ``poll_batch`` and commits, then flush the bus.
+
+    Returns the records consumed, the wall seconds and the CPU seconds it took.
+    """
     n = len(messages)
     consumed = 0
 
@@ -71,14 +72,26 @@ async def _run(
     async def consume() -> None:
         nonlocal consumed
         while consumed < n:
-            got = await consumer.poll(BATCH, timeout=1.0)
+            got = await consumer.poll(poll_batch, timeout=1.0)
             consumed += len(got)
             await consumer.commit()
 
     t0, c0 = time.perf_counter(), time.process_time()
     await asyncio.gather(produce(), consume())
     await bus.flush()
-    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return consumed, time.perf_counter() - t0, time.process_time() - c0
+
+
+async def _run(
+    messages: Sequence[tuple[str, bytes]], kind: JournalKind, sync: SyncMode, directory: Path
+) -> dict[str, float | int | str]:
+    journal = open_journal(kind, directory, sync=sync)
+    fixed = datetime(2025, 1, 2, tzinfo=UTC)
+    bus = MemoryBus(journal, clock=lambda: fixed, flush_max_messages=BATCH)
+    await bus.start()
+    consumer = bus.subscribe("market_events", "bench")
+    n = len(messages)
+    consumed, elapsed, cpu = await pump(bus, consumer, messages, BATCH)
     dlq = bus.end_offset("dlq_market_events")
     await bus.close()
     if consumed != n or dlq:

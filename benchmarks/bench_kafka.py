@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_bus import make_messages
+from benchmarks.bench_bus import make_messages, pump
 from contracts.messages import ExecutionReport, OrderIntent
 from engine.bus.kafka import KafkaBus, KafkaSettings
 from engine.bus.memory import MemoryBus
@@ -61,26 +61,7 @@ async def _throughput(bus: Any, messages: Sequence[tuple[str, bytes]], name: str
     n = len(messages)
     consumer = bus.subscribe("market_events", "bench")
     await consumer.poll(1, timeout=0.01)  # the group join is not part of the measurement
-    consumed = 0
-
-    async def produce() -> None:
-        publish = bus.publish_nowait
-        for start in range(0, n, BATCH):
-            for key, raw in messages[start : start + BATCH]:
-                publish("market_events", raw, key=key)
-            await asyncio.sleep(0)
-
-    async def consume() -> None:
-        nonlocal consumed
-        while consumed < n:
-            got = await consumer.poll(BATCH * 5, timeout=1.0)
-            consumed += len(got)
-            await consumer.commit()
-
-    t0, c0 = time.perf_counter(), time.process_time()
-    await asyncio.gather(produce(), consume())
-    await bus.flush()
-    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+    consumed, elapsed, cpu = await pump(bus, consumer, messages, BATCH * 5)
     dlq = bus.metrics.dlq["market_events"]
     await bus.close()
     if consumed != n or dlq:
