@@ -80,6 +80,17 @@ def _schema_description(summary: str, event_type: str) -> str:
     )
 
 
+def _message_config(
+    title: str, event_type: str, summary: str, all_of: list[JsonValue] | None = None
+) -> ConfigDict:
+    """A message's model config: its schema title and a description naming the rules the
+    schema cannot express, plus the schema's ``allOf`` conditions when there are any."""
+    extra: dict[str, JsonValue] = {"description": _schema_description(summary, event_type)}
+    if all_of is not None:
+        extra["allOf"] = all_of
+    return ConfigDict(title=title, json_schema_extra=extra)
+
+
 class _MessageBase(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
 
@@ -87,13 +98,10 @@ class _MessageBase(BaseModel):
 class BarEvent(_MessageBase):
     """An OHLCV bar for one symbol. Prices in quote currency; volume in shares/contracts."""
 
-    model_config = ConfigDict(
-        title="BarEvent",
-        json_schema_extra={
-            "description": _schema_description(
-                "An OHLCV bar for one symbol (data plane -> market_events).", "bar_event"
-            )
-        },
+    model_config = _message_config(
+        "BarEvent",
+        "bar_event",
+        "An OHLCV bar for one symbol (data plane -> market_events).",
     )
 
     event_type: Literal["bar_event"] = Field(
@@ -146,13 +154,10 @@ class BarEvent(_MessageBase):
 class TickEvent(_MessageBase):
     """One trade or quote update."""
 
-    model_config = ConfigDict(
-        title="TickEvent",
-        json_schema_extra={
-            "description": _schema_description(
-                "One trade or quote update (data plane -> market_events).", "tick_event"
-            )
-        },
+    model_config = _message_config(
+        "TickEvent",
+        "tick_event",
+        "One trade or quote update (data plane -> market_events).",
     )
 
     event_type: Literal["tick_event"] = Field(
@@ -172,13 +177,10 @@ class OFIEvent(_MessageBase):
     (the contract does not tie it to ``bid_volume``/``ask_volume``).
     """
 
-    model_config = ConfigDict(
-        title="OFIEvent",
-        json_schema_extra={
-            "description": _schema_description(
-                "Order-flow imbalance over a window (data plane -> market_events).", "ofi_event"
-            )
-        },
+    model_config = _message_config(
+        "OFIEvent",
+        "ofi_event",
+        "Order-flow imbalance over a window (data plane -> market_events).",
     )
 
     event_type: Literal["ofi_event"] = Field(
@@ -236,17 +238,13 @@ class OrderIntent(_MessageBase):
     absent/null otherwise. Prices in quote currency; quantity in shares/contracts.
     """
 
-    model_config = ConfigDict(
-        title="OrderIntent",
-        json_schema_extra={
-            "description": _schema_description(
-                "A strategy's decision to trade (strategy plane -> order_intents). "
-                "limit_price is required for LIMIT/STOP_LIMIT and null/absent for MARKET/STOP; "
-                "stop_price is required for STOP/STOP_LIMIT and null/absent otherwise.",
-                "order_intent",
-            ),
-            "allOf": _ORDER_INTENT_CONDITIONS,
-        },
+    model_config = _message_config(
+        "OrderIntent",
+        "order_intent",
+        "A strategy's decision to trade (strategy plane -> order_intents). "
+        "limit_price is required for LIMIT/STOP_LIMIT and null/absent for MARKET/STOP; "
+        "stop_price is required for STOP/STOP_LIMIT and null/absent otherwise.",
+        _ORDER_INTENT_CONDITIONS,
     )
 
     event_type: Literal["order_intent"] = Field(
@@ -360,18 +358,14 @@ class ExecutionReport(_MessageBase):
     """The broker's answer to an intent: a status change and/or fills (order plane ->
     execution_reports). Quantities in whole shares/contracts; prices in quote currency."""
 
-    model_config = ConfigDict(
-        title="ExecutionReport",
-        json_schema_extra={
-            "description": _schema_description(
-                "The broker's answer to an intent (order plane -> execution_reports). "
-                "reject_reason is required and non-empty iff status is REJECTED; FILLED and "
-                "PARTIAL_FILL need filled_quantity > 0; avg_fill_price > 0 when "
-                "filled_quantity > 0.",
-                "execution_report",
-            ),
-            "allOf": _EXECUTION_REPORT_CONDITIONS,
-        },
+    model_config = _message_config(
+        "ExecutionReport",
+        "execution_report",
+        "The broker's answer to an intent (order plane -> execution_reports). "
+        "reject_reason is required and non-empty iff status is REJECTED; FILLED and "
+        "PARTIAL_FILL need filled_quantity > 0; avg_fill_price > 0 when "
+        "filled_quantity > 0.",
+        _EXECUTION_REPORT_CONDITIONS,
     )
 
     event_type: Literal["execution_report"] = Field(
