@@ -13,8 +13,6 @@ strategy process sends new intents) → 3 flatten with market orders (or collare
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +33,7 @@ from engine.broker.types import (
     OrderHandle,
     Position,
 )
+from engine.util.atomic import atomic_write_bytes
 
 T = TypeVar("T")
 NowUtc = Callable[[], datetime]
@@ -179,7 +178,7 @@ class HaltFlag:
 
     def set(self, reason: str, at: datetime) -> None:
         payload = {"halted": True, "reason": reason, "at": at.isoformat()}
-        _atomic_write(self.path, json.dumps(payload, indent=2).encode())
+        atomic_write_bytes(self.path, json.dumps(payload, indent=2).encode())
 
     def is_set(self) -> bool:
         """True when the flag exists, or cannot be read (fail closed)."""
@@ -199,20 +198,6 @@ class HaltFlag:
 
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 async def poll_until(
