@@ -185,7 +185,7 @@ class GatewayCore:
     # ------------------------------------------------------------------ connectivity
     def broadcast_error(self, code: int, text: str) -> None:
         for peer in list(self.peers.values()):
-            peer.send(m.error(-1, code, text, peer.server_version))
+            peer.send_error(-1, code, text)
 
     def connectivity_lost(self) -> None:
         """1100: the market stops reaching the clients; orders placed now are held."""

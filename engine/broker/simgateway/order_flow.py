@@ -44,23 +44,18 @@ class OrderFlow:
             parsed = parse_place_order(fields, peer.server_version, keep_fields=False)
         except OrderParseError as exc:
             order_id = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else -1
-            peer.send(m.error(order_id, 320, f"Error reading request: {exc}", peer.server_version))
+            peer.send_error(order_id, 320, f"Error reading request: {exc}")
             return
         if faults.take_drop_before():
             peer.close("fault: connection dropped before the order was processed")
             return
         if self.core.config.read_only_api:
-            peer.send(m.error(parsed.order_id, 321, READ_ONLY_TEXT, peer.server_version))
+            peer.send_error(parsed.order_id, 321, READ_ONLY_TEXT)
             return
         inst = self.core.resolve(parsed.contract)
         if inst is None:
-            peer.send(
-                m.error(
-                    parsed.order_id,
-                    200,
-                    "No security definition has been found for the request",
-                    peer.server_version,
-                )
+            peer.send_error(
+                parsed.order_id, 200, "No security definition has been found for the request"
             )
             return
         if parsed.what_if:
@@ -72,25 +67,15 @@ class OrderFlow:
             "Cancelled",
             "Inactive",
         ):
-            peer.send(
-                m.error(
-                    parsed.order_id,
-                    105,
-                    "Order being modified does not match original order: the simulated gateway "
-                    "does not modify orders; cancel and place a new order",
-                    peer.server_version,
-                )
+            peer.send_error(
+                parsed.order_id,
+                105,
+                "Order being modified does not match original order: the simulated gateway "
+                "does not modify orders; cancel and place a new order",
             )
             return
         if key in self.book.orders:
-            peer.send(
-                m.error(
-                    parsed.order_id,
-                    103,
-                    f"Duplicate order id {parsed.order_id}",
-                    peer.server_version,
-                )
-            )
+            peer.send_error(parsed.order_id, 103, f"Duplicate order id {parsed.order_id}")
             return
         self.stats.orders += 1
         drop_after = faults.take_drop_after()
@@ -130,11 +115,7 @@ class OrderFlow:
         )
         self.to_client(
             client_id,
-            lambda p: p.send(
-                m.error(
-                    parsed.order_id, 201, f"Order rejected - reason: {reason}", p.server_version
-                )
-            ),
+            lambda p: p.send_error(parsed.order_id, 201, f"Order rejected - reason: {reason}"),
         )
 
     def _spec_for(self, client_id: int, parsed: ParsedOrder, inst: Instrument) -> OrderSpec | str:
@@ -190,11 +171,11 @@ class OrderFlow:
         if codes and peer is not None and record.status not in ("Inactive", "Cancelled"):
             for code in codes:
                 text = INFO_TEXT.get(code, f"Informational message {code}")
-                peer.send(m.error(parsed.order_id, code, text, peer.server_version))
+                peer.send_error(parsed.order_id, code, text)
 
     def cancel_order(self, peer: Peer, order_id: int) -> None:
         if self.core.config.read_only_api:
-            peer.send(m.error(order_id, 321, READ_ONLY_TEXT, peer.server_version))
+            peer.send_error(order_id, 321, READ_ONLY_TEXT)
             return
         key = (peer.client_id, order_id)
         record = self.book.orders.get(key)
@@ -204,7 +185,7 @@ class OrderFlow:
             ]
             record.status = "Cancelled"
             peer.send(m.order_status(self.book.view(record, None)))
-            peer.send(m.error(order_id, 202, "Order Canceled - reason:", peer.server_version))
+            peer.send_error(order_id, 202, "Order Canceled - reason:")
             return
         events = self.exchange.cancel(order_id, self.core.clock(), client_id=peer.client_id)
         self.emit(events)
@@ -212,7 +193,7 @@ class OrderFlow:
     def global_cancel(self, peer: Peer | None = None) -> None:
         if self.core.config.read_only_api:
             if peer is not None:
-                peer.send(m.error(-1, 321, READ_ONLY_TEXT, peer.server_version))
+                peer.send_error(-1, 321, READ_ONLY_TEXT)
             return
         for client_id, parsed, _ in self.book.stalled:
             rec = self.book.orders[(client_id, parsed.order_id)]
@@ -226,11 +207,7 @@ class OrderFlow:
     def _what_if(self, peer: Peer, parsed: ParsedOrder, inst: Instrument) -> None:
         spec = self._spec_for(peer.client_id, parsed, inst)
         if isinstance(spec, str):
-            peer.send(
-                m.error(
-                    parsed.order_id, 201, f"Order rejected - reason: {spec}", peer.server_version
-                )
-            )
+            peer.send_error(parsed.order_id, 201, f"Order rejected - reason: {spec}")
             return
         acct = self.exchange.account()
         price = spec.limit_price or self.exchange.last_price(inst.symbol)
@@ -285,7 +262,7 @@ class OrderFlow:
                 self.stats.rejects += 1
             if peer is not None:
                 code = ev.error_code or 201
-                peer.send(m.error(ev.order_id, code, ev.reason or "", peer.server_version))
+                peer.send_error(ev.order_id, code, ev.reason or "")
             return
         record.status = IB_STATUS[ev.status]
         if ev.kind == "fill":
@@ -302,7 +279,7 @@ class OrderFlow:
         if ev.status == "CANCELED":
             reason = ev.reason or "Order Canceled - reason:"
             peer.send(m.order_status(view))
-            peer.send(m.error(ev.order_id, 202, reason, peer.server_version))
+            peer.send_error(ev.order_id, 202, reason)
         else:
             peer.send(m.open_order(view, peer.server_version))
             peer.send(m.order_status(view))
@@ -315,9 +292,7 @@ class OrderFlow:
         elif ev.kind == "error":
             self.to_client(
                 ev.client_id,
-                lambda p: p.send(
-                    m.error(ev.order_id, ev.error_code or 201, ev.reason or "", p.server_version)
-                ),
+                lambda p: p.send_error(ev.order_id, ev.error_code or 201, ev.reason or ""),
             )
 
     def _send_fill(self, record: GatewayOrder, ev: ExchangeEvent) -> None:
