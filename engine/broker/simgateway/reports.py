@@ -198,13 +198,15 @@ class ExecutionFilter:
         if self.side and self.side.upper() not in (side, {"BUY": "BOT", "SELL": "SLD"}[side]):
             return False
         if self.time:
-            since = _parse_filter_time(self.time)
+            since = parse_ib_time(self.time)
             if since is not None and at < since:
                 return False
         return True
 
 
-def _parse_filter_time(text: str) -> float | None:
+def parse_ib_time(text: str) -> float | None:
+    """``"yyyymmdd hh:mm:ss"`` (or ``yyyymmdd-hh:mm:ss``) read as UTC, whatever zone follows, as
+    epoch seconds; None when empty or not understood."""
     parts = text.replace("-", " ").split()
     try:
         stamp = datetime.strptime(" ".join(parts[:2]), "%Y%m%d %H:%M:%S")

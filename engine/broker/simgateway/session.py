@@ -24,7 +24,7 @@ from engine.broker.simgateway.framing import (
 from engine.broker.simgateway.instruments import CONTRACT_FIELDS, ContractSpec, Instrument
 from engine.broker.simgateway.orders import OrderParseError, parse_cancel_order
 from engine.broker.simgateway.pacing import HistoricalKey, MessagePacer
-from engine.broker.simgateway.reports import ExecutionFilter
+from engine.broker.simgateway.reports import ExecutionFilter, parse_ib_time
 
 if TYPE_CHECKING:
     from engine.broker.simgateway.server import SimGateway
@@ -446,7 +446,7 @@ class ClientSession(asyncio.Protocol):
                 "not understood (e.g. '1 day' and '30 D')",
             )
             return
-        end = _parse_end(end_text) or now
+        end = parse_ib_time(end_text) or now
         count = min(MAX_BARS, max(1, math.ceil(span / bar_seconds)))
         daily = bar_seconds >= 86_400
         bars = []
@@ -486,14 +486,3 @@ def _seconds(text: str, units: Mapping[str, int]) -> int | None:
         return int(parts[0]) * units[parts[1]]
     except ValueError:
         return None
-
-
-def _parse_end(text: str) -> float | None:
-    if not text:
-        return None
-    parts = text.replace("-", " ").split()
-    try:
-        stamp = datetime.strptime(" ".join(parts[:2]), "%Y%m%d %H:%M:%S")
-    except ValueError:
-        return None
-    return stamp.replace(tzinfo=UTC).timestamp()
