@@ -12,13 +12,17 @@ For each bar time of the session day (time-major, as the synthetic market yields
    ``TickEvent``s) and published, keyed by symbol;
 5. **freshness** — :class:`engine.data.qa.FreshnessMonitor` flags symbols whose last bar is older
    than ``qa.freshness_multiple`` bar intervals; changes are logged (the strategy plane runs the
-   same monitor on what it receives and does not trade stale symbols).
+   same monitor on what it receives and does not trade stale symbols);
+6. ``after_bar`` (when given) — the simulated session's lockstep: the risk monitor samples, the
+   strategy completes the bar and the orders settle before the next bar moves the market
+   (:mod:`engine.planes.lockstep`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from contracts.topics import MARKET_EVENTS
 from engine.bus.protocol import Bus
@@ -30,6 +34,9 @@ from engine.planes.clock import SessionClock
 from engine.planes.jsonlog import PlaneLog
 
 PriceHook = Callable[[dict[str, float]], Awaitable[None]]
+BarHook = Callable[[int, datetime], Awaitable[bool]]
+"""``after_bar(bar index, bar end)``, awaited once a bar time is published (or rejected);
+``False`` stops the data plane (the session is over, e.g. after a flatten)."""
 
 
 @dataclass
@@ -78,6 +85,7 @@ class DataPlane:
         on_prices: PriceHook | None = None,
         ticks: Callable[[IntradayBar], Iterable[SyntheticTick]] | None = None,
         poison: dict[int, list[bytes]] | None = None,
+        after_bar: BarHook | None = None,
     ) -> None:
         self.bus = bus
         self.groups = groups
@@ -89,6 +97,7 @@ class DataPlane:
         self.on_prices = on_prices
         self.ticks = ticks
         self.poison = poison or {}
+        self.after_bar = after_bar
         self.freshness = FreshnessMonitor(bar_seconds, qa.freshness_multiple, self.symbols)
         self.stats = DataPlaneStats()
 
@@ -114,6 +123,8 @@ class DataPlane:
             if not report.ok:
                 stats.rejected_batches += 1
                 self.log.log("batch_rejected", "warning", bar=k, at=end, reason=report.message)
+                if self.after_bar is not None and not await self.after_bar(k, end):
+                    break
                 continue
             if self.on_prices is not None:
                 await self.on_prices({b.symbol: b.close for b in group})
@@ -139,7 +150,10 @@ class DataPlane:
                 stats.stale = stale
                 stats.stale_events.append((end.isoformat(), stale))
                 self.log.log("stale_symbols", "warning" if stale else "info", at=end, stale=stale)
-        stats.finished = True
+            if self.after_bar is not None and not await self.after_bar(k, end):
+                break
+        else:
+            stats.finished = True
         await bus.flush()
         self.log.log(
             "finished",

@@ -37,7 +37,7 @@ from engine.broker.pacing import call_with_retry
 from engine.broker.protocol import Broker
 from engine.broker.types import BrokerError, BrokerEvent, BrokerNotReady, BrokerTimeout
 from engine.bus.idempotency import IdempotencyGuard
-from engine.bus.protocol import Bus
+from engine.bus.protocol import Bus, Consumer
 from engine.planes.costs import CostLearner
 from engine.planes.jsonlog import PlaneLog
 from engine.planes.metrics import SessionMetrics
@@ -139,6 +139,7 @@ class OrderPlane:
         self.duplicates_refused = 0
         self.intents_seen = 0
         self._order_file = (state_dir / "orders.jsonl") if state_dir is not None else None
+        self.intent_consumer: Consumer | None = None
 
     # ------------------------------------------------------------------ recovery
     async def recover(self) -> None:
@@ -209,6 +210,7 @@ class OrderPlane:
     # ------------------------------------------------------------------ intents
     async def run_intents(self, stop: asyncio.Event) -> None:
         consumer = self.bus.subscribe(ORDER_INTENTS, "order")
+        self.intent_consumer = consumer
         try:
             while True:
                 records = await consumer.poll(max_messages=100, timeout=0.05)
@@ -384,6 +386,13 @@ class OrderPlane:
             self.metrics.rejects.labels(stage="broker").inc()
 
     # ------------------------------------------------------------------ end of session
+    def quiet(self) -> bool:
+        """Every intent published so far is handled (committed) and no order is working."""
+        consumer = self.intent_consumer
+        if consumer is None or not consumed(self.bus, ORDER_INTENTS, consumer):
+            return False
+        return not self.working()
+
     def working(self) -> list[OrderLog]:
         return [
             o for o in self.orders.values()
@@ -408,6 +417,13 @@ class OrderPlane:
         if self.working():
             await asyncio.sleep(0.1)
         await self.bus.flush()
+
+
+def consumed(bus: Bus, topic: str, consumer: Consumer) -> bool:
+    """The consumer's group has committed every record of ``topic`` published so far."""
+    return all(
+        consumer.committed(p) >= bus.end_offset(topic, p) for p in range(bus.partitions(topic))
+    )
 
 
 def percentile(values: list[float], q: float) -> float | None:

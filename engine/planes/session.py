@@ -79,6 +79,9 @@ class SessionParams:
     stage: str | None = None
     loss_injection: float | None = None  # fraction of the price removed per bar (drills/tests)
     psr_basis: Literal["daily", "session_bars"] = "daily"
+    # bar-by-bar lockstep (engine.planes.lockstep): None = on with the simulated broker only
+    lockstep: bool | None = None
+    lockstep_timeout: float = 120.0  # wall seconds the data plane waits for one decision
 
 
 @dataclass(frozen=True)
@@ -386,8 +389,9 @@ class _Session:
         from engine.planes.data_plane import DataPlane, group_by_time
         from engine.planes.health import HealthServer
         from engine.planes.jsonlog import PlaneLog
+        from engine.planes.lockstep import BarLockstep, wait_until
         from engine.planes.metrics import SessionMetrics
-        from engine.planes.order_plane import OrderPlane
+        from engine.planes.order_plane import OrderPlane, consumed
         from engine.planes.pretrade import PreTradeChecks, stage_caps
         from engine.planes.state import CostFeedback, HaltState
         from engine.planes.strategy_plane import StrategyPlane
@@ -552,11 +556,47 @@ class _Session:
                 if setp is not None:
                     await setp(sym, round(px, 4))
 
+        lockstep = params.lockstep if params.lockstep is not None else self.broker_kind == "sim"
+        step = BarLockstep() if lockstep else None
+        strategy.lockstep = step
+        tasks_alive: dict[str, asyncio.Task[None]] = {}
+
+        def quiet() -> bool:
+            reports = strategy.report_consumer
+            return (
+                order_plane.quiet()
+                and reports is not None
+                and consumed(bus, EXECUTION_REPORTS, reports)
+            )
+
+        async def settle_bar(k: int) -> None:
+            """Lockstep: the strategy completes bar ``k`` and its orders settle."""
+            assert step is not None
+            step.publish(k)
+            strat_task = tasks_alive.get("strategy")
+            done = await step.wait_completed(
+                k,
+                params.lockstep_timeout,
+                alive=lambda: strat_task is None or not strat_task.done(),
+            )
+            if not done:
+                strat_log.log("lockstep_timeout", "warning", bar=k, waiting_for="decision")
+            if not await wait_until(quiet, params.settle_timeout):
+                order_log.log("lockstep_timeout", "warning", bar=k, waiting_for="orders")
+
+        async def after_bar(k: int, at: datetime) -> bool:
+            await sample(at)
+            if await flatten_if_halted():
+                return False
+            await settle_bar(k)
+            return True
+
         data = DataPlane(
             bus, groups, symbols=symbols, clock=clock, qa=cfg.qa, bar_seconds=bar_seconds,
             log=data_log, start_bar=start_bar, on_prices=on_prices,
             ticks=market_ticks(market, cfg) if params.publish_ticks else None,
             poison={k: list(v) for k, v in params.poison.items()},
+            after_bar=after_bar if step is not None else None,
         )  # fmt: skip
 
         # ---- health endpoint
@@ -666,7 +706,23 @@ class _Session:
                     "cost": learner.cost_fraction, "stale": data.stats.stale,
                 })  # fmt: skip
 
+        async def flatten_if_halted() -> bool:
+            """HALT_AND_FLATTEN: run the rollback once; ``True`` when it ran (the session ends)."""
+            if not (halt.halted and halt.action == "HALT_AND_FLATTEN") or flatten_done.is_set():
+                return False
+            flatten_done.set()
+            outcome = await rollback(
+                broker, halt_flag, clock=SystemClock(), now_utc=lambda: datetime.now(UTC),
+                deadline_seconds=cfg.gates.rollback_target_seconds, poll_interval=0.05,
+                reason=halt.reason or "kill switch",
+            )  # fmt: skip
+            result.rollback_flat = outcome.verified_flat
+            order_log.log("rollback", verified_flat=outcome.verified_flat,
+                          seconds=round(outcome.total_seconds, 3))  # fmt: skip
+            return True
+
         async def monitor(data_done: asyncio.Event) -> None:
+            """Without lockstep (IBKR): sample after every bar on the session clock."""
             k = start_bar
             while k < n_bars and not data_done.is_set():
                 at = groups[k][0].end
@@ -674,16 +730,7 @@ class _Session:
                 await asyncio.sleep(0)  # let the data plane publish the bar first
                 await sample(at)
                 k += 1
-                if halt.halted and halt.action == "HALT_AND_FLATTEN" and not flatten_done.is_set():
-                    flatten_done.set()
-                    outcome = await rollback(
-                        broker, halt_flag, clock=SystemClock(), now_utc=lambda: datetime.now(UTC),
-                        deadline_seconds=cfg.gates.rollback_target_seconds, poll_interval=0.05,
-                        reason=halt.reason or "kill switch",
-                    )  # fmt: skip
-                    result.rollback_flat = outcome.verified_flat
-                    order_log.log("rollback", verified_flat=outcome.verified_flat,
-                                  seconds=round(outcome.total_seconds, 3))  # fmt: skip
+                if await flatten_if_halted():
                     data_done.set()
 
         # ---- run
@@ -692,6 +739,8 @@ class _Session:
 
         async def data_task() -> None:
             try:
+                if step is not None and start_bar > 0:
+                    await settle_bar(start_bar - 1)  # resume: finish the journal's last bar first
                 await data.run()
             finally:
                 data_done.set()
@@ -708,8 +757,12 @@ class _Session:
             asyncio.create_task(strategy.run_reports(), name="strategy-reports"),
         ]
         producer = asyncio.create_task(data_task(), name="data-plane")
-        mon = asyncio.create_task(monitor(data_done), name="risk-monitor")
+        # in lockstep the data plane samples after each bar itself (after_bar)
+        mon = asyncio.create_task(
+            monitor(data_done) if step is None else data_done.wait(), name="risk-monitor"
+        )
         strat = asyncio.create_task(strategy.run_market(data_done), name="strategy-market")
+        tasks_alive["strategy"] = strat
         try:
             await asyncio.wait({producer, mon}, return_when=asyncio.ALL_COMPLETED)
             if not producer.done():

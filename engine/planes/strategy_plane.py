@@ -45,12 +45,13 @@ from contracts.topics import EXECUTION_REPORTS, MARKET_EVENTS, ORDER_INTENTS
 from engine.backtest.alpha import ensemble_alpha
 from engine.backtest.decision import decide_weights
 from engine.backtest.optimizers import make_optimizer
-from engine.bus.protocol import Bus
+from engine.bus.protocol import Bus, Consumer
 from engine.config import AppConfig
 from engine.data.panel import MarketPanel
 from engine.data.qa import FreshnessMonitor
 from engine.data.synthetic import SESSION_SECONDS
 from engine.planes.jsonlog import PlaneLog
+from engine.planes.lockstep import BarLockstep
 from engine.planes.state import CostFeedback, HaltState
 
 INTENT_NAMESPACE = uuid.UUID("6f1c3a52-4d0e-5b7a-9c1e-2a8b7d4e9f10")
@@ -187,6 +188,9 @@ class StrategyPlane:
         self.stop = asyncio.Event()
         self.idle = asyncio.Event()
         self.on_decision: Callable[[DecisionRecord], None] | None = None
+        # set by the session to run bar by bar (simulated broker): see engine.planes.lockstep
+        self.lockstep: BarLockstep | None = None
+        self.report_consumer: Consumer | None = None
 
     # ------------------------------------------------------------------ state
     def bar_index(self, ts: datetime) -> int:
@@ -407,21 +411,35 @@ class StrategyPlane:
 
     async def run_market(self, data_done: asyncio.Event) -> None:
         consumer = self.bus.subscribe(MARKET_EVENTS, "strategy")
+        step = self.lockstep
+        # in lockstep the data plane waits for us after each bar: look at the handshake often
+        timeout = 0.005 if step is not None else 0.05
         try:
             while True:
-                records = await consumer.poll(max_messages=5000, timeout=0.05)
+                records = await consumer.poll(max_messages=5000, timeout=timeout)
+                for rec in records:
+                    await self._consume(rec.value, live=True)
+                if records:
+                    await consumer.commit()
+                if step is not None and step.pending and self._caught_up(consumer):
+                    await self._complete_published(step)
                 if not records:
                     if data_done.is_set() and self._caught_up(consumer):
                         break
                     continue
-                for rec in records:
-                    await self._consume(rec.value, live=True)
-                await consumer.commit()
             if self.current_bar is not None:
                 await self._bar_complete(self.current_bar, live=True)
         finally:
             await consumer.close()
             self.log.log("market_consumer_done", decisions=len(self.decisions))
+
+    async def _complete_published(self, step: BarLockstep) -> None:
+        """Lockstep: every event of the bars the data plane published is consumed — complete
+        the current bar (its decision) now instead of when the next bar arrives."""
+        upto = step.published
+        if self.current_bar is not None and self.current_bar <= upto:
+            await self._bar_complete(self.current_bar, live=True)
+        step.complete(upto)
 
     def _caught_up(self, consumer: object) -> bool:
         pos = getattr(consumer, "position", None)
@@ -434,6 +452,7 @@ class StrategyPlane:
 
     async def run_reports(self) -> None:
         consumer = self.bus.subscribe(EXECUTION_REPORTS, "strategy")
+        self.report_consumer = consumer
         try:
             while not self.stop.is_set():
                 records = await consumer.poll(max_messages=1000, timeout=0.05)
