@@ -5,7 +5,7 @@ before the session (the same panel the backtest uses). During the session it kee
 running bar per symbol (open, high, low, last close, volume, bid/ask volume) from the
 ``BarEvent``/``OFIEvent`` stream; in the partial-day row the volumes so far are pro-rated to a
 full session (× bars per day / bars so far) so that the row is comparable with the history.
-Every ``decision_every`` bars (default 15 one-minute bars, the first decision after the first
+Every ``decision_every`` bars (default 5 one-minute bars, the first decision after the first
 bar) it appends today's running bar to the history as a *partial
 day* row and runs exactly the backtest's path on that panel: the six signals and their
 IC-weighted ensemble (:func:`engine.backtest.alpha.ensemble_alpha`), the Grinold mapping, the
@@ -68,9 +68,9 @@ def intent_id_for(session_id: str, decision_time: datetime, symbol: str) -> uuid
 class StrategyParams:
     """How often and how much the strategy trades during the session."""
 
-    decision_every: int = 15
+    decision_every: int = 5
     first_decision_bar: int = 0
-    min_trade_notional: float = 1_000.0
+    min_trade_notional: float = 250.0
     max_intents: int = 200
     history_rows: int = 400
     first_from_close: bool = False
