@@ -16,6 +16,11 @@ One process, one asyncio loop, three planes that talk only through the bus (SPEC
   under ``paths.state`` (a halt survives restarts). HALT_AND_FLATTEN runs the rollback path
   (:func:`engine.broker.operations.rollback`); HALT_AND_INVESTIGATE stops new intents.
 
+With the simulated broker the session runs bar by bar (:mod:`engine.planes.lockstep`,
+``SessionParams.lockstep``): each bar is sampled, decided and settled before the next one moves
+the market, so decisions, intents, orders and fills depend on the seed and the config only, not
+on the wall clock; with IBKR (``lockstep`` off) they depend on timing.
+
 Everything of the session lives in ``<out_dir>/session/``: the bus journal (``bus/``), the
 order plane's idempotency keys, the metric samples, the simulated exchange's state (sim broker)
 and ``session.json``. ``resume=True`` continues a session that was killed: the data plane goes on
