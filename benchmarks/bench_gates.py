@@ -6,7 +6,8 @@ gate. Target (issue 8): the paper session (gate 7) and the drills (inside gate 8
 the other work together takes under 10 % of the total.
 
 ``--quick`` runs gate 4 on one small broker test file instead of the whole broker suite, and a
-short session. Gate 7 runs the planes' paper session when ``engine.planes.session`` provides it;
+short session: a smoke run of the same code whose proportions are not those of the real chain,
+so the target is reported but not judged (exit 0). Gate 7 runs the planes' paper session when ``engine.planes.session`` provides it;
 without it the gate fails with "no paper session artifacts" and the figures say so.
 Prints a plain table and writes ``benchmarks/results/gates.json``.
 """
@@ -105,11 +106,12 @@ def main(argv: list[str] | None = None) -> int:
         f"total {result['total_seconds']:.2f} s; paper session {result['paper_session_seconds']:.2f} s; "
         f"drills {sum(result['drill_seconds'].values()):.2f} s; "  # type: ignore[attr-defined]
         f"everything else {result['rest_seconds']:.2f} s = {result['rest_share']:.1%} of the total "
-        f"(target < {TARGET_SHARE:.0%}: {'met' if result['target_met'] else 'NOT met'})"
+        f"(target < {TARGET_SHARE:.0%}: {'met' if result['target_met'] else 'NOT met'}"
+        f"{'; not judged in --quick' if args.quick else ''})"
     )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    return 0 if result["target_met"] else 1
+    return 0 if result["target_met"] or args.quick else 1
 
 
 if __name__ == "__main__":
