@@ -410,6 +410,20 @@ class IBBroker:
             await self._send()
             self._subscribed[symbol] = self.ib.reqMktData(contract)
 
+    def last_quotes(self) -> dict[str, tuple[float, datetime]]:
+        """The latest quote of every subscribed symbol: (last trade price or mid, time of the
+        last tick). Symbols without a usable price yet are left out."""
+        out: dict[str, tuple[float, datetime]] = {}
+        for symbol, ticker in self._subscribed.items():
+            at = ticker.time
+            price = _finite(ticker.last)
+            if price is None or price <= 0:
+                bid, ask = _finite(ticker.bid), _finite(ticker.ask)
+                price = (bid + ask) / 2 if bid and ask and bid > 0 and ask > 0 else None
+            if price is not None and at is not None:
+                out[symbol] = (price, at)
+        return out
+
     async def _qualified(self, symbol: str) -> Contract:
         known = self._contracts.get(symbol)
         if known is not None:

@@ -1,5 +1,9 @@
 """Data plane: the simulated market (or a broker feed) → normalisation → QA → ``market_events``.
 
+With ``feed`` (a broker's market data, e.g. IBKR or the simulated gateway) the bars of each bar
+time come from the feed instead of the synthetic market; the synthetic bars give the time grid
+only. Everything below applies to both.
+
 For each bar time of the session day (time-major, as the synthetic market yields them):
 
 1. wait until the session clock reaches the bar's end (the bar is complete then);
@@ -35,6 +39,9 @@ from engine.planes.jsonlog import PlaneLog
 
 PriceHook = Callable[[dict[str, float]], Awaitable[None]]
 BarHook = Callable[[int, datetime], Awaitable[bool]]
+BarFeed = Callable[[datetime, datetime], Awaitable[list[IntradayBar]]]
+"""``feed(bar start, bar end)`` → the bars of that interval, returned once the session clock
+reaches its end (the broker's market data aggregated into bars, :mod:`engine.planes.quote_bars`)."""
 """``after_bar(bar index, bar end)``, awaited once a bar time is published (or rejected);
 ``False`` stops the data plane (the session is over, e.g. after a flatten)."""
 
@@ -86,6 +93,7 @@ class DataPlane:
         ticks: Callable[[IntradayBar], Iterable[SyntheticTick]] | None = None,
         poison: dict[int, list[bytes]] | None = None,
         after_bar: BarHook | None = None,
+        feed: BarFeed | None = None,
     ) -> None:
         self.bus = bus
         self.groups = groups
@@ -98,6 +106,7 @@ class DataPlane:
         self.ticks = ticks
         self.poison = poison or {}
         self.after_bar = after_bar
+        self.feed = feed
         self.freshness = FreshnessMonitor(bar_seconds, qa.freshness_multiple, self.symbols)
         self.stats = DataPlaneStats()
 
@@ -112,17 +121,26 @@ class DataPlane:
                     self.freshness.observe(bar.symbol, bar.end)
                 continue
             end = group[0].end
-            await self.clock.sleep_until(end)
+            if self.feed is not None:
+                group = await self.feed(group[0].start, end)
+            else:
+                await self.clock.sleep_until(end)
             batch = [
                 {"symbol": b.symbol, "open": b.open, "high": b.high, "low": b.low, "close": b.close}
                 for b in group
             ]
+            # a quote stream has no fixed batch: a symbol without ticks in the bar has no bar
+            # and is left to the freshness monitor; the gate checks the bars that did arrive
+            expected = self.symbols if self.feed is None else tuple(b.symbol for b in group)
             report = completeness_check(
-                batch, self.qa.max_missing_fraction, expected_symbols=self.symbols
+                batch, self.qa.max_missing_fraction, expected_symbols=expected
             )
-            if not report.ok:
+            reason = report.message if not report.ok else None
+            if self.feed is not None and not group:
+                reason = "no quote from the broker during the bar"
+            if reason is not None:
                 stats.rejected_batches += 1
-                self.log.log("batch_rejected", "warning", bar=k, at=end, reason=report.message)
+                self.log.log("batch_rejected", "warning", bar=k, at=end, reason=reason)
                 if self.after_bar is not None and not await self.after_bar(k, end):
                     break
                 continue

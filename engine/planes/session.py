@@ -3,7 +3,9 @@
 One process, one asyncio loop, three planes that talk only through the bus (SPEC §3):
 
 * data plane — the session day of the synthetic market, bar by bar on the accelerated session
-  clock (:mod:`engine.planes.data_plane`);
+  clock (:mod:`engine.planes.data_plane`); with a broker that streams quotes and no lockstep
+  (IBKR), the bars are the broker's quotes aggregated on that clock
+  (:mod:`engine.planes.quote_bars`);
 * strategy plane — warm-up on the daily history, intraday decisions through the backtest's own
   decision path (:mod:`engine.planes.strategy_plane`);
 * order plane — pre-trade checks, pacing, broker, execution reports, cost learning
@@ -596,12 +598,28 @@ class _Session:
             await settle_bar(k)
             return True
 
+        # without lockstep, a broker that streams quotes (IBKR, the simulated gateway) is the
+        # data plane's market: its quotes are aggregated into the bars (engine.planes.quote_bars)
+        feed = None
+        read_quotes = getattr(broker, "last_quotes", None)
+        if step is None and read_quotes is not None:
+            from engine.planes.quote_bars import QuoteBars
+
+            try:
+                await broker.subscribe_market_data(symbols)
+            except BrokerError as exc:
+                await broker.close()
+                await bus.close()
+                result.status, result.message = "unreachable", f"market data refused: {exc}"
+                return result
+            feed = QuoteBars(read_quotes, symbols, clock)
+            data_log.log("market_data", source="broker", broker=self.broker_kind)
         data = DataPlane(
             bus, groups, symbols=symbols, clock=clock, qa=cfg.qa, bar_seconds=bar_seconds,
             log=data_log, start_bar=start_bar, on_prices=on_prices,
-            ticks=market_ticks(market, cfg) if params.publish_ticks else None,
+            ticks=market_ticks(market, cfg) if params.publish_ticks and feed is None else None,
             poison={k: list(v) for k, v in params.poison.items()},
-            after_bar=after_bar if step is not None else None,
+            after_bar=after_bar if step is not None else None, feed=feed,
         )  # fmt: skip
 
         # ---- health endpoint
