@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from contracts.control import SessionControl
 from contracts.dead_letter import DeadLetter
 from contracts.messages import CONTRACTS_VERSION, MESSAGE_MODELS, PYDANTIC_ONLY_RULES
 
@@ -72,6 +73,7 @@ def contract_schemas() -> dict[str, dict[str, Any]]:
     }
     out["message.schema.json"] = _union_schema({et: out[files[et]] for et in MESSAGE_MODELS})
     out["dead_letter.schema.json"] = _schema_for(DeadLetter, "dead_letter.schema.json")
+    out["session_control.schema.json"] = _schema_for(SessionControl, "session_control.schema.json")
     return out
 
 

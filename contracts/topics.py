@@ -41,3 +41,10 @@ def topic_for_event_type(event_type: str) -> str:
         raise ValueError(
             f"unknown event_type {event_type!r}; expected one of {', '.join(TOPIC_BY_EVENT_TYPE)}"
         ) from None
+
+
+SESSION_CONTROL = "session_control"
+"""The planes' coordination topic (:mod:`contracts.control`): not a trading message; used when the
+planes run as separate processes (who is ready, which bar is published, decided, settled)."""
+
+CONTROL_TOPICS: tuple[str, ...] = (SESSION_CONTROL, dlq_topic(SESSION_CONTROL))

@@ -13,8 +13,16 @@ from typing import Any
 import pydantic_core
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from contracts.control import SessionControl
 from contracts.dead_letter import DeadLetter
-from contracts.topics import DLQ_TOPICS, EVENT_TYPES_BY_TOPIC, TOPICS
+from contracts.topics import (
+    CONTROL_TOPICS,
+    DLQ_TOPICS,
+    EVENT_TYPES_BY_TOPIC,
+    SESSION_CONTROL,
+    TOPICS,
+    dlq_topic,
+)
 from contracts.validation import (
     ValidationIssue,
     ValidationResult,
@@ -22,10 +30,13 @@ from contracts.validation import (
     validate_message,
 )
 
-ALL_TOPICS: tuple[str, ...] = TOPICS + DLQ_TOPICS
-"""Every topic of the bus: the three message topics and their dead-letter topics."""
+ALL_TOPICS: tuple[str, ...] = TOPICS + DLQ_TOPICS + CONTROL_TOPICS
+"""Every topic of the bus: the three message topics, their dead-letter topics and the planes'
+``session_control`` topic (with its own dead-letter topic)."""
 
 _DEAD_LETTER = TypeAdapter(DeadLetter)
+_CONTROL = TypeAdapter(SessionControl)
+_DEAD_LETTER_TOPICS = frozenset((*DLQ_TOPICS, dlq_topic(SESSION_CONTROL)))
 
 
 class UnknownTopicError(ValueError):
@@ -37,7 +48,11 @@ class UnknownTopicError(ValueError):
 
 def check_topic(topic: str) -> None:
     """Raise :class:`UnknownTopicError` unless ``topic`` is a bus topic."""
-    if topic not in EVENT_TYPES_BY_TOPIC and topic not in DLQ_TOPICS:
+    if (
+        topic not in EVENT_TYPES_BY_TOPIC
+        and topic not in CONTROL_TOPICS
+        and topic not in DLQ_TOPICS
+    ):
         raise UnknownTopicError(topic)
 
 
@@ -75,11 +90,16 @@ def encode_valid(
 def validate(topic: str, raw: bytes) -> ValidationResult:
     """Validate ``raw`` JSON against the contract of ``topic``; never raises."""
     allowed = EVENT_TYPES_BY_TOPIC.get(topic)
-    if allowed is None:  # a dead-letter topic
+    if allowed is None:  # a dead-letter topic or the control topic
+        kind, adapter = (
+            ("session_control", _CONTROL)
+            if topic == SESSION_CONTROL
+            else ("dead_letter", _DEAD_LETTER)
+        )
         try:
-            return ValidationResult(True, _DEAD_LETTER.validate_json(raw), (), "dead_letter")
+            return ValidationResult(True, adapter.validate_json(raw), (), kind)
         except ValidationError as exc:
-            return ValidationResult(False, None, issues_from_error(exc), "dead_letter")
+            return ValidationResult(False, None, issues_from_error(exc), kind)
         except Exception as exc:
             return ValidationResult(
                 False, None, (ValidationIssue("", f"could not validate: {exc}", None),), None

@@ -9,7 +9,7 @@ from typing import Literal
 import pydantic_core
 
 from contracts.dead_letter import dead_letter_for
-from contracts.topics import DLQ_TOPICS, dlq_topic
+from contracts.topics import DLQ_PREFIX, dlq_topic
 from contracts.validation import ValidationIssue, ValidationResult
 from engine.bus.metrics import BusMetrics
 from engine.bus.protocol import Headers, PublishResult
@@ -70,7 +70,7 @@ def build_letter(
     ``origin`` is None on publish, ``(group, partition, offset)`` on consume. A bad message on a
     dead-letter topic itself, or a letter that cannot be built, is counted as dropped; never raises.
     """
-    if topic in DLQ_TOPICS:  # a bad dead letter cannot go anywhere else: count and drop
+    if topic.startswith(DLQ_PREFIX):  # a bad dead letter cannot go anywhere else: count and drop
         metrics.dropped[topic] += 1
         return PublishResult(topic, -1, -1, False, result.errors)
     if origin is None:

@@ -38,7 +38,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import math
 import pickle
 import shutil
 import uuid
@@ -53,6 +52,12 @@ from engine.broker.protocol import Broker
 from engine.broker.types import BrokerError, BrokerUnreachable
 from engine.config import AppConfig
 from engine.planes.order_plane import OrderLog, percentile
+from engine.planes.risk_monitor import (
+    KillSwitchRecord,
+    MetricSample,
+    read_samples,
+    returns_of,
+)
 from engine.planes.strategy_plane import DecisionRecord, StrategyParams
 from engine.util.atomic import atomic_write_bytes, atomic_write_text
 
@@ -89,38 +94,6 @@ class SessionParams:
     # bar-by-bar lockstep (engine.planes.lockstep): None = on with the simulated broker only
     lockstep: bool | None = None
     lockstep_timeout: float = 120.0  # wall seconds the data plane waits for one decision
-
-
-@dataclass(frozen=True)
-class MetricSample:
-    """One sample of the session (after every bar), cumulative counters."""
-
-    timestamp: datetime
-    net_liquidation: float
-    pnl: float
-    pnl_fraction: float
-    drawdown: float
-    psr: float | None
-    orders: int
-    fills: int
-    fill_rate: float | None
-    latency_p50_ms: float | None
-    latency_p95_ms: float | None
-    latency_p99_ms: float | None
-    pacing_violations: int
-    gross_exposure: float | None
-    kill_switch_state: Literal["OK", "WARNING", "HALTED"]
-
-
-@dataclass(frozen=True)
-class KillSwitchRecord:
-    kind: str
-    level: str
-    action: str | None
-    value: float
-    threshold: float
-    at: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -387,7 +360,7 @@ class _Session:
         import pandas as pd
 
         from contracts.topics import DLQ_TOPICS, EXECUTION_REPORTS, ORDER_INTENTS
-        from engine.broker.operations import HaltFlag, rollback
+        from engine.broker.operations import HaltFlag
         from engine.bus import IdempotencyGuard, open_bus
         from engine.data.assets import load_assets
         from engine.data.synthetic import SyntheticMarket
@@ -400,11 +373,11 @@ class _Session:
         from engine.planes.metrics import SessionMetrics
         from engine.planes.order_plane import OrderPlane, consumed
         from engine.planes.pretrade import PreTradeChecks, stage_caps
+        from engine.planes.risk_monitor import RiskMonitor
         from engine.planes.state import CostFeedback, HaltState
         from engine.planes.strategy_plane import StrategyPlane
         from engine.risk.kill_switch import FileLatchStore, KillSwitchBank
         from engine.stats.performance import performance_summary
-        from engine.stats.psr import OnlinePSR, probabilistic_sharpe_ratio
 
         cfg = self.config
         params: SessionParams = self.params
@@ -537,10 +510,7 @@ class _Session:
             await order_plane.recover()
             await strategy.restore()
             start_bar = await _bars_published(bus, session_open, bar_seconds)
-            if samples_path.is_file():
-                for line in samples_path.read_text(encoding="utf-8").splitlines():
-                    with contextlib.suppress(ValueError, KeyError, TypeError):
-                        samples.append(_sample_from_json(json.loads(line)))
+            samples.extend(read_samples(samples_path))
         # continue the market clock at the first bar still to publish
         market_start = groups[min(start_bar, len(groups) - 1)][0].start
         clock = SessionClock(market_start, self.speed)
@@ -643,106 +613,25 @@ class _Session:
                 health = None
 
         # ---- risk monitor (kill switches, samples)
-        psr_online = OnlinePSR()
-        prev_nlv = samples[-1].net_liquidation if samples else start_nlv
-        for r in _returns_of(samples, start_nlv):
-            psr_online.update(r)  # the per-bar PSR state before the crash
         track_path = state_dir / TRACK_FILE
         track = _read_track(track_path)
-        daily_psr = params.psr_basis == "daily"
-        peak = max([start_nlv, *(s.net_liquidation for s in samples)])
-        returns: list[float] = []
-        ks_events: list[KillSwitchRecord] = []
-        flatten_done = asyncio.Event()
 
-        async def sample(at: datetime) -> None:
-            nonlocal prev_nlv, peak
-            try:
-                acct = await broker.account_summary()
-                positions = await broker.positions()
-            except BrokerError as exc:
-                order_log.log("sample_failed", "warning", error=str(exc))
-                return
-            nlv = float(acct.net_liquidation)
-            ret = nlv / prev_nlv - 1.0 if prev_nlv > 0 else 0.0
-            prev_nlv = nlv
-            returns.append(ret)
-            psr_online.update(ret)
-            peak = max(peak, nlv)
-            dd = 1.0 - nlv / peak if peak > 0 else 0.0
-            pnl_f = nlv / start_nlv - 1.0
-            if daily_psr:  # the paper track record's daily returns, today's so far included
-                daily = [*(r for _sid, r in track), pnl_f]
-                n_obs = len(daily)
-                armed = n_obs >= cfg.kill_switch.psr_min_obs
-                psr = probabilistic_sharpe_ratio(np.asarray(daily)) if armed else math.nan
-            else:
-                n_obs = psr_online.n
-                armed = n_obs >= cfg.kill_switch.psr_min_obs
-                psr = psr_online.value() if armed else math.nan
-            events = bank.evaluate(pnl_f, dd, float(psr), n_obs, at)
-            for e in events:
-                ks_events.append(KillSwitchRecord(e.kind, e.level, e.action, e.value,
-                                                  e.threshold, e.at, e.message))  # fmt: skip
-                order_log.log(
-                    "kill_switch",
-                    "error" if e.level == "HALT" else "warning",
-                    kind=e.kind,
-                    switch_level=e.level,
-                    action=e.action,
-                    message=e.message,
-                )
-                if e.level == "HALT":
-                    metrics.set_kill_switch(e.kind, True)
-            if bank.halted and not halt.halted and bank.halt_event is not None:
-                halt.set(bank.halt_event.message, bank.halt_event.action or "HALT_AND_INVESTIGATE")
-            sub = [o for o in order_plane.orders.values()
-                   if o.risk_rejected is None and o.order_id is not None]  # fmt: skip
-            filled = sum(1 for o in sub if o.status == "FILLED")
-            lat = order_plane.latencies_ms
-            gross = sum(abs(p.market_value or 0.0) for p in positions)
-            pv = getattr(getattr(broker, "pacing_violations", None), "count", 0)
-            state: Literal["OK", "WARNING", "HALTED"] = (
-                "HALTED" if bank.halted else ("WARNING" if any(bank._warning.values()) else "OK")
-            )
-            s = MetricSample(
-                timestamp=at, net_liquidation=nlv, pnl=nlv - start_nlv, pnl_fraction=pnl_f,
-                drawdown=max(0.0, min(1.0, dd)),
-                psr=None if not math.isfinite(psr) else max(0.0, min(1.0, psr)),
-                orders=len(sub), fills=sum(len(o.fills) for o in order_plane.orders.values()),
-                fill_rate=filled / len(sub) if sub else None,
-                latency_p50_ms=percentile(lat, 50), latency_p95_ms=percentile(lat, 95),
-                latency_p99_ms=percentile(lat, 99), pacing_violations=int(pv),
-                gross_exposure=gross / nlv if nlv > 0 else None, kill_switch_state=state,
-            )  # fmt: skip
-            samples.append(s)
-            with samples_path.open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps(_sample_to_json(s)) + "\n")
-            metrics.pnl_current.set(pnl_f)
-            metrics.drawdown_current.set(dd)
-            metrics.psr_current.set(psr)
+        def report(s: MetricSample, positions: list[Any]) -> None:
             if self.progress is not None:
                 self.progress({
-                    "at": at, "bar": bars_seen["n"] + start_bar, "bars": n_bars, "sample": s,
-                    "positions": {p.symbol: p.quantity for p in positions if p.quantity},
+                    "at": s.timestamp, "bar": bars_seen["n"] + start_bar, "bars": n_bars,
+                    "sample": s, "positions": {p.symbol: p.quantity for p in positions
+                                               if p.quantity},
                     "intents": len(order_plane.orders), "halt": halt.reason,
                     "cost": learner.cost_fraction, "stale": data.stats.stale,
                 })  # fmt: skip
 
-        async def flatten_if_halted() -> bool:
-            """HALT_AND_FLATTEN: run the rollback once; ``True`` when it ran (the session ends)."""
-            if not (halt.halted and halt.action == "HALT_AND_FLATTEN") or flatten_done.is_set():
-                return False
-            flatten_done.set()
-            outcome = await rollback(
-                broker, halt_flag, clock=SystemClock(), now_utc=lambda: datetime.now(UTC),
-                deadline_seconds=cfg.gates.rollback_target_seconds, poll_interval=0.05,
-                reason=halt.reason or "kill switch",
-            )  # fmt: skip
-            result.rollback_flat = outcome.verified_flat
-            order_log.log("rollback", verified_flat=outcome.verified_flat,
-                          seconds=round(outcome.total_seconds, 3))  # fmt: skip
-            return True
+        risk = RiskMonitor(
+            cfg, broker=broker, bank=bank, halt=halt, order_plane=order_plane, log=order_log,
+            metrics=metrics, start_nlv=start_nlv, samples=samples, samples_path=samples_path,
+            track=track, psr_basis=params.psr_basis, progress=report,
+        )  # fmt: skip
+        sample, flatten_if_halted = risk.sample, risk.flatten_if_halted
 
         async def monitor(data_done: asyncio.Event) -> None:
             """Without lockstep (IBKR): sample after every bar on the session clock."""
@@ -828,7 +717,7 @@ class _Session:
         result.pnl = final.pnl if final else 0.0
         result.max_drawdown = max((s.drawdown for s in samples), default=0.0)
         result.commissions = sum(o.commission for o in result.orders)
-        bar_returns = _returns_of(samples, start_nlv)
+        bar_returns = returns_of(samples, start_nlv)
         bars_per_year = round(252 * (6.5 * 3600) / bar_seconds)
         if len(bar_returns) > 1:
             stats = performance_summary(np.asarray(bar_returns), bars_per_year)
@@ -837,7 +726,8 @@ class _Session:
         if final is not None and (halt.halted or data.stats.finished):
             _append_track(track_path, track, result.session_id, final.pnl_fraction)
         result.dlq_counts = {t: int(bus.metrics.published.get(t, 0)) for t in DLQ_TOPICS}
-        result.kill_switch_events = ks_events
+        result.kill_switch_events = risk.events
+        result.rollback_flat = risk.rollback_flat
         result.halt_action = halt.action
         result.halted_wall_at = halt.wall_at
         result.cost_coefficient = learner.cost_fraction
@@ -907,24 +797,3 @@ def _append_track(path: Path, track: list[tuple[str, float]], session_id: str, r
     rows = [(sid, r) for sid, r in track if sid != session_id] + [(session_id, ret)]
     payload = {"sessions": [{"session_id": sid, "return": r} for sid, r in rows]}
     atomic_write_text(path, json.dumps(payload, indent=1) + "\n")
-
-
-def _returns_of(samples: list[MetricSample], start_nlv: float) -> list[float]:
-    out: list[float] = []
-    prev = start_nlv
-    for s in samples:
-        out.append(s.net_liquidation / prev - 1.0 if prev > 0 else 0.0)
-        prev = s.net_liquidation
-    return out
-
-
-def _sample_to_json(s: MetricSample) -> dict[str, Any]:
-    d = dict(s.__dict__)
-    d["timestamp"] = s.timestamp.isoformat()
-    return d
-
-
-def _sample_from_json(d: dict[str, Any]) -> MetricSample:
-    d = dict(d)
-    d["timestamp"] = datetime.fromisoformat(d["timestamp"])
-    return MetricSample(**d)

@@ -176,6 +176,11 @@ class KillSwitchBank:
         self._warning = dict.fromkeys(KINDS, False)
 
     @property
+    def warning(self) -> bool:
+        """Some switch is past its warning level (and none has halted yet, or one has)."""
+        return any(self._warning.values())
+
+    @property
     def halted(self) -> bool:
         return self._state.halted
 
