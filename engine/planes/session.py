@@ -39,6 +39,7 @@ import asyncio
 import contextlib
 import json
 import pickle
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Mapping
@@ -70,6 +71,7 @@ SAMPLES_FILE = "samples.jsonl"
 EXCHANGE_FILE = "sim_exchange.pkl"
 LATCH_FILE = "kill_switch_latch.json"
 TRACK_FILE = "paper_track_record.json"
+_TOPIC_SAFE = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,84 @@ def latency_figures(values: list[float]) -> LatencyFigures | None:
     p50, p95, p99 = (percentile(values, q) for q in (50, 95, 99))
     assert p50 is not None and p95 is not None and p99 is not None
     return LatencyFigures(len(values), p50, p95, p99, sum(values) / len(values), max(values))
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SessionPlan:
+    """The session day every plane agrees on: the market, the warm-up history, the bars to
+    publish and the regime's limits — a function of the config and the session parameters."""
+
+    market: Any
+    panel: Any
+    day: int
+    history: Any
+    groups: list[list[Any]]
+    n_bars: int
+    symbols: tuple[str, ...]
+    limits: tuple[float, float]
+    bar_seconds: int
+    opening: dict[str, float]
+
+    @property
+    def session_open(self) -> datetime:
+        start: datetime = self.groups[0][0].start
+        return start
+
+
+def plan_session(
+    config: AppConfig, params: SessionParams, duration_hours: float
+) -> SessionPlan | str:
+    """The :class:`SessionPlan`, or why there is none (a day index outside the history)."""
+    from engine.data.synthetic import SyntheticMarket
+    from engine.planes.data_plane import group_by_time
+
+    market = SyntheticMarket(config.market)
+    panel = market.daily_panel()
+    day = params.day_index if params.day_index >= 0 else panel.T + params.day_index
+    if not 1 <= day < panel.T:
+        return f"session day index {params.day_index} is outside the market history"
+    history = panel.truncate(day)
+    bar_seconds = config.session.bar_seconds
+    groups = group_by_time(market.intraday_bars(day, bar_seconds))
+    n_bars = min(len(groups), max(1, round(duration_hours * 3600 / bar_seconds)))
+    groups = groups[:n_bars]
+    if config.regime.enabled:
+        from engine.risk.regime import detect_regimes, limits_for
+
+        path = detect_regimes(history, config.regime)
+        limits = limits_for(int(path.states[-1]), config.regime)
+    else:
+        limits = (config.portfolio.gross_lim, config.portfolio.net_lim)
+    opening = {b.symbol: b.open for b in groups[0]}
+    return SessionPlan(
+        market, panel, day, history, groups, n_bars, tuple(panel.symbols), limits, bar_seconds,
+        opening,
+    )  # fmt: skip
+
+
+def session_bus(config: AppConfig, session_dir: Path, session_id: str) -> Any:
+    """The session's bus: the embedded bus journaled under ``session_dir/bus``, or — with
+    ``bus.backend: kafka`` — Kafka topics and groups of this session only (prefix
+    ``bus.kafka_topic_prefix`` + session id + ``.``), the equivalent of the session's journal."""
+    from engine.bus import select_bus
+
+    if config.bus.backend == "kafka":
+        if not _TOPIC_SAFE.fullmatch(session_id):
+            raise ValueError(
+                f"session id {session_id!r} cannot name Kafka topics: use letters, digits, '.', "
+                "'_' and '-' only (at most 100 characters)"
+            )
+        try:
+            from engine.bus.kafka import open_kafka_bus
+        except ImportError as exc:  # confluent-kafka is an optional dependency
+            raise ValueError(
+                f"bus.backend='kafka' needs confluent-kafka: pip install 'algotrade[kafka]' ({exc})"
+            ) from exc
+        return open_kafka_bus(
+            config.bus, topic_prefix=f"{config.bus.kafka_topic_prefix}{session_id}."
+        )
+    return select_bus(config.bus, session_dir)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -361,12 +441,11 @@ class _Session:
 
         from contracts.topics import DLQ_TOPICS, EXECUTION_REPORTS, ORDER_INTENTS
         from engine.broker.operations import HaltFlag
-        from engine.bus import IdempotencyGuard, open_bus
+        from engine.bus import IdempotencyGuard
         from engine.data.assets import load_assets
-        from engine.data.synthetic import SyntheticMarket
         from engine.planes.clock import SessionClock
         from engine.planes.costs import CostLearner
-        from engine.planes.data_plane import DataPlane, group_by_time
+        from engine.planes.data_plane import DataPlane
         from engine.planes.health import HealthServer
         from engine.planes.jsonlog import PlaneLog
         from engine.planes.lockstep import BarLockstep, wait_until
@@ -413,32 +492,19 @@ class _Session:
             return result
 
         # ---- market and warm-up
-        market = SyntheticMarket(cfg.market)
-        panel = market.daily_panel()
-        day = params.day_index if params.day_index >= 0 else panel.T + params.day_index
-        if not 1 <= day < panel.T:
-            result.message = f"session day index {params.day_index} is outside the market history"
+        plan = plan_session(cfg, params, self.duration_hours)
+        if isinstance(plan, str):
+            result.message = plan
             return result
-        history = panel.truncate(day)
-        bar_seconds = cfg.session.bar_seconds
-        groups = group_by_time(market.intraday_bars(day, bar_seconds))
-        n_bars = min(len(groups), max(1, round(self.duration_hours * 3600 / bar_seconds)))
-        groups = groups[:n_bars]
-        symbols = panel.symbols
+        market, panel, day, history = plan.market, plan.panel, plan.day, plan.history
+        groups, n_bars, symbols, limits = plan.groups, plan.n_bars, plan.symbols, plan.limits
+        bar_seconds, opening = plan.bar_seconds, plan.opening
         result.symbols = symbols
-        if cfg.regime.enabled:
-            from engine.risk.regime import detect_regimes, limits_for
-
-            path = detect_regimes(history, cfg.regime)
-            limits = limits_for(int(path.states[-1]), cfg.regime)
-        else:
-            limits = (cfg.portfolio.gross_lim, cfg.portfolio.net_lim)
-        opening = {b.symbol: b.open for b in groups[0]}
         meta.setdefault("day_index", day)
         meta["limits"] = list(limits)
 
         # ---- bus and broker
-        bus = open_bus(cfg.bus, self.session_dir)
+        bus = session_bus(cfg, self.session_dir, str(meta["session_id"]))
         await bus.start()
         result.journal_path = str(self.session_dir / "bus")
         factory = self.broker_factory or sim_broker_factory(cfg, params)
