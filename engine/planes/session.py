@@ -436,7 +436,6 @@ class _Session:
         return meta, None
 
     async def run(self) -> SessionResult:
-        import numpy as np
         import pandas as pd
 
         from contracts.topics import DLQ_TOPICS, EXECUTION_REPORTS, ORDER_INTENTS
@@ -456,7 +455,6 @@ class _Session:
         from engine.planes.state import CostFeedback, HaltState
         from engine.planes.strategy_plane import StrategyPlane
         from engine.risk.kill_switch import FileLatchStore, KillSwitchBank
-        from engine.stats.performance import performance_summary
 
         cfg = self.config
         params: SessionParams = self.params
@@ -766,58 +764,92 @@ class _Session:
             await bus.flush()
 
         # ---- result
-        result.wall_seconds = SystemClock().now() - wall0
-        result.finished_at = groups[-1][0].end
-        result.orders = list(order_plane.orders.values())
-        result.latencies_ms = list(order_plane.latencies_ms)
-        sent = [
-            o.submitted_at for o in result.orders if o.latency_ms is not None and o.submitted_at
-        ]
-        acks = [o.acknowledged_at for o in result.orders if o.acknowledged_at is not None]
-        result.latency_started = min(sent) if sent else None
-        result.latency_finished = max(acks) if acks else None
-        result.pacing_violations = int(getattr(getattr(broker, "pacing_violations", None),
-                                               "count", 0))  # fmt: skip
-        result.samples = samples
-        final = samples[-1] if samples else None
-        result.pnl = final.pnl if final else 0.0
-        result.max_drawdown = max((s.drawdown for s in samples), default=0.0)
-        result.commissions = sum(o.commission for o in result.orders)
-        bar_returns = returns_of(samples, start_nlv)
-        bars_per_year = round(252 * (6.5 * 3600) / bar_seconds)
-        if len(bar_returns) > 1:
-            stats = performance_summary(np.asarray(bar_returns), bars_per_year)
-            result.sharpe_paper = float(stats.sharpe)
-        result.psr = final.psr if final else None
-        if final is not None and (halt.halted or data.stats.finished):
-            _append_track(track_path, track, result.session_id, final.pnl_fraction)
-        result.dlq_counts = {t: int(bus.metrics.published.get(t, 0)) for t in DLQ_TOPICS}
-        result.kill_switch_events = risk.events
-        result.rollback_flat = risk.rollback_flat
-        result.halt_action = halt.action
-        result.halted_wall_at = halt.wall_at
-        result.cost_coefficient = learner.cost_fraction
-        result.decisions = list(strategy.decisions)
-        result.recovered_fills = order_plane.recovered_fills
-        result.duplicate_deliveries = order_plane.duplicates_refused
-        if self.record_baseline:
-            if self.broker_kind == "sim":
-                result.baseline = latency_figures(result.latencies_ms)
-            else:
-                result.warnings.append("--record-baseline needs the simulated broker; ignored")
+        finish_result(
+            result, order_plane=order_plane, broker=broker, risk=risk, halt=halt,
+            bar_seconds=bar_seconds, finished_at=groups[-1][0].end,
+            wall_seconds=SystemClock().now() - wall0, cost_fraction=learner.cost_fraction,
+            decisions=list(strategy.decisions),
+            dlq_counts={t: int(bus.metrics.published.get(t, 0)) for t in DLQ_TOPICS},
+            data_finished=data.stats.finished, track_path=track_path,
+            record_baseline=self.record_baseline,
+        )  # fmt: skip
         await bus.close()
         for lg in (data_log, strat_log, order_log):
             lg.close()
-        if halt.halted:
-            result.status = "kill_switch"
-            result.message = f"kill switch: {halt.reason} ({halt.action})"
-        else:
-            result.status = "completed"
-            result.message = (
-                f"{result.trades} trades in {len(samples)} bars; fill rate "
-                f"{result.fill_rate if result.fill_rate is not None else float('nan'):.2%}"
-            )
         return result
+
+
+def finish_result(
+    result: SessionResult,
+    *,
+    order_plane: Any,
+    broker: Broker,
+    risk: Any,
+    halt: Any,
+    bar_seconds: int,
+    finished_at: datetime,
+    wall_seconds: float,
+    cost_fraction: float | None,
+    decisions: list[DecisionRecord],
+    dlq_counts: dict[str, int],
+    data_finished: bool,
+    track_path: Path,
+    record_baseline: bool,
+) -> SessionResult:
+    """Fill ``result`` with the session's figures once the planes have stopped; a finished (or
+    halted) session's return joins the paper track record at ``track_path``."""
+    import numpy as np
+
+    from engine.stats.performance import performance_summary
+
+    samples = risk.samples
+    result.wall_seconds = wall_seconds
+    result.finished_at = finished_at
+    result.orders = list(order_plane.orders.values())
+    result.latencies_ms = list(order_plane.latencies_ms)
+    sent = [o.submitted_at for o in result.orders if o.latency_ms is not None and o.submitted_at]
+    acks = [o.acknowledged_at for o in result.orders if o.acknowledged_at is not None]
+    result.latency_started = min(sent) if sent else None
+    result.latency_finished = max(acks) if acks else None
+    result.pacing_violations = int(getattr(getattr(broker, "pacing_violations", None),
+                                           "count", 0))  # fmt: skip
+    result.samples = samples
+    final = samples[-1] if samples else None
+    result.pnl = final.pnl if final else 0.0
+    result.max_drawdown = max((s.drawdown for s in samples), default=0.0)
+    result.commissions = sum(o.commission for o in result.orders)
+    bar_returns = returns_of(samples, risk.start_nlv)
+    bars_per_year = round(252 * (6.5 * 3600) / bar_seconds)
+    if len(bar_returns) > 1:
+        stats = performance_summary(np.asarray(bar_returns), bars_per_year)
+        result.sharpe_paper = float(stats.sharpe)
+    result.psr = final.psr if final else None
+    if final is not None and (halt.halted or data_finished):
+        _append_track(track_path, risk.track, result.session_id, final.pnl_fraction)
+    result.dlq_counts = dlq_counts
+    result.kill_switch_events = risk.events
+    result.rollback_flat = risk.rollback_flat
+    result.halt_action = halt.action
+    result.halted_wall_at = halt.wall_at
+    result.cost_coefficient = cost_fraction
+    result.decisions = decisions
+    result.recovered_fills = order_plane.recovered_fills
+    result.duplicate_deliveries = order_plane.duplicates_refused
+    if record_baseline:
+        if result.broker_kind == "sim":
+            result.baseline = latency_figures(result.latencies_ms)
+        else:
+            result.warnings.append("--record-baseline needs the simulated broker; ignored")
+    if halt.halted:
+        result.status = "kill_switch"
+        result.message = f"kill switch: {halt.reason} ({halt.action})"
+    else:
+        result.status = "completed"
+        result.message = (
+            f"{result.trades} trades in {len(samples)} bars; fill rate "
+            f"{result.fill_rate if result.fill_rate is not None else float('nan'):.2%}"
+        )
+    return result
 
 
 async def _bars_published(bus: Any, session_open: datetime, bar_seconds: int) -> int:
