@@ -8,9 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
+from engine.portfolio import qp as qp_module
 from engine.portfolio.base import Limits, constraint_residuals
-from engine.portfolio.covariance import ledoit_wolf
-from engine.portfolio.qp import QPOptimizer, QPProblem
+from engine.portfolio.covariance import ledoit_wolf, upper_factor
+from engine.portfolio.qp import QPOptimizer, QPProblem, _DirectClarabel, _NoDirectPath
 
 # Tolerances: Clarabel runs at its defaults (tol_gap_abs = tol_gap_rel = tol_feas = 1e-8); we
 # accept constraint residuals ≤ 1e-6 absolute (gross, net, box) and ≤ 1e-5 × cap (variance: the
@@ -217,3 +218,64 @@ def test_problem_is_built_once_per_universe_size() -> None:
     first = opt.problem_for(5)
     opt.allocate(mu * 2, cov, None, Limits(2, 1, 1, 1))
     assert opt.problem_for(5) is first
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("turnover", [False, True])
+def test_direct_clarabel_path_gives_what_cvxpy_solve_gives(turnover: bool) -> None:
+    problem = QPProblem(9, turnover=turnover)
+    assert problem.direct() is not None, problem.direct_unavailable
+    prev = None
+    for seed, limits in enumerate(
+        [Limits(2.0, 0.8, 0.25, 0.10), Limits(1.0, 0.1, 0.15, 0.05), Limits(0.5, 0.5, 0.2, 1.0)]
+    ):
+        mu, cov = _market(9, 20 + seed)
+        args = (5.0 * mu, upper_factor(cov), limits)
+        fast = problem.solve(*args, prev_weights=prev, kappa=2e-4)
+        slow = problem.solve(*args, prev_weights=prev, kappa=2e-4, direct=False)
+        assert fast[0] == slow[0] == "optimal"
+        assert fast[1] is not None and slow[1] is not None
+        np.testing.assert_allclose(fast[1], slow[1], atol=1e-9)
+        assert fast[2] == pytest.approx(slow[2], rel=1e-9, abs=1e-14)
+        prev = fast[1]
+
+
+@pytest.mark.unit
+def test_direct_path_updates_one_clarabel_solver_in_place() -> None:
+    problem = QPProblem(6, turnover=False)
+    mu, cov = _market(6, 30)
+    problem.solve(mu, upper_factor(cov), Limits(2.0, 0.8, 0.25, 0.10))
+    direct = problem.direct()
+    assert direct is not None
+    solver = direct._solver
+    status, w, _ = problem.solve(2 * mu, upper_factor(2 * cov), Limits(1.0, 0.5, 0.3, 0.2))
+    assert direct._solver is solver and status == "optimal" and w is not None
+
+
+@pytest.mark.unit
+def test_direct_path_refuses_a_cone_it_does_not_map() -> None:
+    import cvxpy as cp
+
+    x = cp.Variable(3)
+    a = cp.Parameter(3, value=np.ones(3))
+    problem = cp.Problem(cp.Minimize(a @ x - cp.sum(cp.log(x))), [x <= 2])  # exponential cones
+    with pytest.raises(_NoDirectPath, match="cones"):
+        _DirectClarabel(problem, [a], x)
+
+
+@pytest.mark.unit
+def test_without_the_direct_path_the_solve_goes_through_cvxpy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def unavailable(*_: object) -> None:
+        raise _NoDirectPath("not mapped")
+
+    monkeypatch.setattr(qp_module, "_DirectClarabel", unavailable)
+    mu, cov = _market(8, 0)
+    limits = Limits(gross=2.0, net=0.8, box=0.25, vol_target=0.10)
+    opt = QPOptimizer(lambda_=5e-4)
+    alloc = opt.allocate(mu, cov, None, limits)
+    assert opt.problem_for(8).direct_unavailable == "not mapped"
+    assert alloc.ok, alloc.message
+    ref = _reference(opt.lambda_ * opt.mu_scale * mu, cov, limits)
+    np.testing.assert_allclose(alloc.weights, ref, atol=1e-4)
