@@ -13,7 +13,8 @@ from engine.portfolio.base import Limits, constraint_residuals
 from engine.portfolio.covariance import ledoit_wolf, upper_factor
 from engine.portfolio.qp import QPOptimizer, QPProblem, _DirectClarabel, _NoDirectPath
 
-# Tolerances: Clarabel runs at its defaults (tol_gap_abs = tol_gap_rel = tol_feas = 1e-8); we
+# Tolerances: Clarabel runs at its default tolerances (tol_gap_abs = tol_gap_rel = tol_feas = 1e-8;
+# presolve off, which only drops rows with infinite bounds, of which the QP has none); we
 # accept constraint residuals ≤ 1e-6 absolute (gross, net, box) and ≤ 1e-5 × cap (variance: the
 # solver's cone residual is on ‖Fᵀw‖, which maps to ≈ 2·√cap·ε on wᵀΣw; for tiny caps the
 # floor is Clarabel's absolute 1e-8 in the annualised units the problem is solved in, / 252),
