@@ -17,6 +17,7 @@ from algotrade_cli import (
     gate,
     governance,
     paper,
+    plane,
     schemas,
     simgateway,
     validate,
@@ -79,6 +80,7 @@ app.command("flatten")(broker_cmds.flatten)
 app.command("cancel-all")(broker_cmds.cancel_all)
 app.command("rollback")(broker_cmds.rollback)
 app.command("paper-session")(paper.paper_session)
+app.command("plane")(plane.plane)
 app.command("go-live")(gate.go_live)
 app.command("sim-gateway")(simgateway.sim_gateway)
 app.add_typer(gate.gate_app, name="gate", help="Run and inspect the eight pre-live gates.")

@@ -54,15 +54,20 @@ def paper_session(
     backtest_report: Path = typer.Option(
         None, "--backtest-report", help="BACKTEST_REPORT.json for the Sharpe comparison."
     ),
+    bus: str = typer.Option(None, "--bus", help="memory (embedded, default) or kafka."),
+    kafka_bootstrap: str = typer.Option(
+        None, "--kafka-bootstrap", help="Kafka bootstrap servers (default: bus.kafka_bootstrap)."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable summary on stdout."),
 ) -> int:
     """Run data, strategy and order planes on the bus; writes PAPER_TRADING_LOG.json."""
+    from algotrade_cli.plane import bus_overrides
     from artifacts.io import ArtifactError
     from engine.planes.session import run_paper_session
     from gates.paper_artifacts import read_backtest_sharpe, read_baseline, write_session_artifacts
 
     state = get_state(ctx)
-    cfg = state.config()
+    cfg = bus_overrides(state.config(), bus, kafka_bootstrap)
     kind = broker or cfg.broker.kind
     if kind not in ("sim", "ib"):
         eprint(f"error: --broker {kind!r} is not a broker; use sim or ib")

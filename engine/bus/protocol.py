@@ -143,3 +143,7 @@ class Bus(Protocol):
     def end_offset(self, topic: str, partition: int = 0) -> int:
         """The offset the next record of ``topic``/``partition`` will get."""
         ...
+
+    def committed(self, group: str, topic: str, partition: int = 0) -> int:
+        """``group``'s committed offset of ``topic``/``partition`` (0 if none), without joining."""
+        ...

@@ -397,9 +397,9 @@ class StrategyPlane:
         async for rec in self.bus.replay(EXECUTION_REPORTS, 0):
             if isinstance(rec.value, ExecutionReport):
                 self.book.apply(rec.value)
-        probe = self.bus.subscribe(MARKET_EVENTS, "strategy")
-        committed = probe.committed(0)
-        await probe.close()
+        # the group's committed offset, asked without joining the group (a member that joins
+        # and leaves would make a Kafka group rebalance under the consumer that follows)
+        committed = int(await asyncio.to_thread(self.bus.committed, "strategy", MARKET_EVENTS, 0))
         async for rec in self.bus.replay(MARKET_EVENTS, 0):
             if rec.offset >= committed:
                 break
