@@ -629,6 +629,7 @@ async def _order_service(
     )  # fmt: skip
     result.metrics_port = options.metrics_port or None
     marks = OffsetCounter()
+    marks_ready = asyncio.Event()  # the market consumer knows where it stands
     finished = asyncio.Event()
     intents_stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
@@ -644,6 +645,19 @@ async def _order_service(
         consumer = bus.subscribe(MARKET_EVENTS, "order-marks")
         try:
             marks.offsets.update(await committed_offsets(consumer, bus.partitions(MARKET_EVENTS)))
+            if (
+                resume
+            ):  # the prices consumed before the restart (the saved exchange may predate them)
+                closes: dict[str, float] = {}
+                async for rec in raw_bus.replay(MARKET_EVENTS, 0):
+                    v = rec.value
+                    if rec.offset < marks.offsets.get(rec.partition, 0) and isinstance(v, BarEvent):
+                        closes[v.symbol] = v.close
+                last_px.update(closes)
+                if set_price is not None:
+                    for sym, px in closes.items():
+                        await set_price(sym, round(px, 4))
+            marks_ready.set()
             while True:
                 records = await consumer.poll(max_messages=5000, timeout=0.05)
                 for rec in records:
@@ -668,6 +682,7 @@ async def _order_service(
         if rec.kind == "bar_published":
             if rec.bar in st.marked or finished.is_set():
                 return  # redelivered after a restart: already marked
+            await marks_ready.wait()
             await control.wait(lambda _s: marks.total >= rec.count, options.wait_timeout,
                                waiting_for=f"market events of bar {rec.bar}")  # fmt: skip
             was_halted = halt.halted
