@@ -210,7 +210,7 @@ def build_paper_log(
         symbols=result.symbols,
         config_hash=result.config_hash,
         resumed=result.resumed,
-        bus_backend="memory",
+        bus_backend=result.bus_backend,
         journal_path=result.journal_path,
     )
     warnings = list(result.warnings)

@@ -567,6 +567,7 @@ async def _order_service(
     await raw_bus.start()
     bus = CountingBus(raw_bus, {EXECUTION_REPORTS: await topic_ends(raw_bus, EXECUTION_REPORTS)})
     result.journal_path = str(session_dir / "bus") if cfg.bus.backend == "memory" else None
+    result.bus_backend = cfg.bus.backend
     factory = broker_factory or sim_broker_factory(cfg, params)
     broker = factory(plan.opening, session_dir)
     log = PlaneLog("order_plane", options.logs)

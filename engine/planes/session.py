@@ -130,6 +130,7 @@ class SessionResult:
     config_hash: str = ""
     resumed: int = 0
     journal_path: str | None = None
+    bus_backend: str = "memory"
     logs_dir: str | None = None
     session_dir: str | None = None
     orders: list[OrderLog] = field(default_factory=list)
@@ -503,8 +504,9 @@ class _Session:
 
         # ---- bus and broker
         bus = session_bus(cfg, self.session_dir, str(meta["session_id"]))
+        result.bus_backend = cfg.bus.backend
         await bus.start()
-        result.journal_path = str(self.session_dir / "bus")
+        result.journal_path = str(self.session_dir / "bus") if cfg.bus.backend == "memory" else None
         factory = self.broker_factory or sim_broker_factory(cfg, params)
         broker = factory(opening, self.session_dir)
         try:

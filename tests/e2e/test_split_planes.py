@@ -73,7 +73,7 @@ def _finish(proc: subprocess.Popen[str], timeout: float) -> tuple[int, str, str]
         proc.kill()
         out, err = proc.communicate()
         raise AssertionError(
-            f"{proc.args} did not finish in {timeout:g} s; stderr:\n{err}"
+            f"{proc.args!r} did not finish in {timeout:g} s; stderr:\n{err!s}"
         ) from None
     return proc.returncode, out, err
 
@@ -101,21 +101,60 @@ def _verdicts(log: PaperTradingLog) -> list[tuple[str, bool]]:
     return [(e.condition, e.passed) for e in judge_paper(log, gates, backtest=None)]
 
 
-def test_three_processes_match_the_embedded_run_across_an_order_plane_crash(
-    tmp_path: Path,
+@pytest.fixture(scope="module")
+def reference(
+    tmp_path_factory: pytest.TempPathFactory,
     kafka_broker: TansuBroker,  # noqa: F811
-) -> None:
-    config = _config(tmp_path, kafka_broker.bootstrap)
-
-    # ---- the reference: one process, embedded bus
-    emb_out = tmp_path / "embedded"
+) -> tuple[Path, Path, PaperTradingLog]:
+    """The config, and the reference session: one process, embedded bus."""
+    tmp = tmp_path_factory.mktemp("split")
+    config = _config(tmp, kafka_broker.bootstrap)
+    emb_out = tmp / "embedded"
     ref = subprocess.run(
         _cli(config, "paper-session", "--duration", DURATION, "--out", str(emb_out), "--json"),
-        env=_env(tmp_path / "state-embedded"), capture_output=True, text=True, timeout=240,
+        env=_env(tmp / "state-embedded"), capture_output=True, text=True, timeout=240,
     )  # fmt: skip
     assert ref.returncode == 0, ref.stderr
     embedded = read_artifact(emb_out / "PAPER_TRADING_LOG.json", PaperTradingLog)
     assert embedded.summary.trades >= 10, "the reference session must trade to compare anything"
+    assert embedded.session.bus_backend == "memory"
+    return config, emb_out, embedded
+
+
+def _same_session(run: PaperTradingLog, run_out: Path, ref: PaperTradingLog, ref_out: Path) -> None:
+    """The same decisions, orders and fills, the same figures and samples, the same verdicts."""
+    assert _trace(run) == _trace(ref)
+    assert run.summary.pnl == pytest.approx(ref.summary.pnl, abs=1e-6)
+    assert run.summary.commissions == pytest.approx(ref.summary.commissions, abs=1e-6)
+    assert run.summary.max_drawdown == pytest.approx(ref.summary.max_drawdown, abs=1e-12)
+    assert run.summary.sharpe_paper == pytest.approx(ref.summary.sharpe_paper, rel=1e-9)
+    assert _verdicts(run) == _verdicts(ref)
+    ref_rows = (ref_out / "PAPER_TRADING_METRICS.csv").read_text().splitlines()
+    run_rows = (run_out / "PAPER_TRADING_METRICS.csv").read_text().splitlines()
+    assert [r.split(",")[:4] for r in run_rows] == [r.split(",")[:4] for r in ref_rows]
+
+
+def test_paper_session_on_kafka_matches_the_embedded_run(
+    tmp_path: Path, reference: tuple[Path, Path, PaperTradingLog]
+) -> None:
+    config, emb_out, embedded = reference
+    out = tmp_path / "kafka"
+    run = subprocess.run(
+        _cli(config, "paper-session", "--bus", "kafka", "--duration", DURATION, "--out", str(out),
+             "--json"),
+        env=_env(tmp_path / "state"), capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    log = read_artifact(out / "PAPER_TRADING_LOG.json", PaperTradingLog)
+    assert log.session.bus_backend == "kafka"
+    assert log.session.journal_path is None
+    _same_session(log, out, embedded, emb_out)
+
+
+def test_three_processes_match_the_embedded_run_across_an_order_plane_crash(
+    tmp_path: Path, reference: tuple[Path, Path, PaperTradingLog]
+) -> None:
+    config, emb_out, embedded = reference
 
     # ---- three processes on Kafka; the order plane is killed mid-session and restarted
     out, state = tmp_path / "split", tmp_path / "state-split"
@@ -143,16 +182,8 @@ def test_three_processes_match_the_embedded_run_across_an_order_plane_crash(
     summary = json.loads(stdout)
     split = read_artifact(out / "PAPER_TRADING_LOG.json", PaperTradingLog)
 
-    # the same session: same decisions, orders and fills, same figures, same verdicts
-    assert _trace(split) == _trace(embedded)
-    assert split.summary.pnl == pytest.approx(embedded.summary.pnl, abs=1e-6)
-    assert split.summary.commissions == pytest.approx(embedded.summary.commissions, abs=1e-6)
-    assert split.summary.max_drawdown == pytest.approx(embedded.summary.max_drawdown, abs=1e-12)
-    assert split.summary.sharpe_paper == pytest.approx(embedded.summary.sharpe_paper, rel=1e-9)
-    assert _verdicts(split) == _verdicts(embedded)
-    emb_rows = (emb_out / "PAPER_TRADING_METRICS.csv").read_text().splitlines()
-    split_rows = (out / "PAPER_TRADING_METRICS.csv").read_text().splitlines()
-    assert [r.split(",")[:4] for r in split_rows] == [r.split(",")[:4] for r in emb_rows]
+    _same_session(split, out, embedded, emb_out)
+    assert split.session.bus_backend == "kafka"
     assert split.session.resumed == 1
 
     # no order placed twice: once per intent in the plane's log and in the exchange's own book
