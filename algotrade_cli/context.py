@@ -73,6 +73,7 @@ def guarded(fn: Callable[P, int]) -> Callable[P, int]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> int:
+        from engine.bus.protocol import BusUnavailable
         from engine.config import ConfigError
 
         try:
@@ -80,6 +81,9 @@ def guarded(fn: Callable[P, int]) -> Callable[P, int]:
         except ConfigError as exc:
             eprint(f"error: {exc}")
             code = int(ExitCode.USAGE)
+        except BusUnavailable as exc:
+            eprint(f"error: the message bus is unavailable: {exc}")
+            code = int(ExitCode.UNREACHABLE)
         except KeyboardInterrupt:
             eprint("interrupted")
             code = int(ExitCode.INTERRUPTED)

@@ -30,10 +30,12 @@ PLANE_NAMES = ("data", "strategy", "order")
 
 def bus_overrides(cfg: AppConfig, bus: str | None, bootstrap: str | None) -> AppConfig:
     """``--bus``/``--kafka-bootstrap`` applied to the config (a usage error names the fix)."""
+    from engine.config import ConfigError
+
     overrides: dict[str, Any] = {}
     if bus is not None:
         if bus not in ("memory", "kafka"):
-            raise typer.BadParameter(f"--bus {bus!r} is not a bus; use memory or kafka")
+            raise ConfigError(f"--bus {bus!r} is not a bus; use memory or kafka")
         overrides["bus.backend"] = bus
     if bootstrap is not None:
         overrides["bus.kafka_bootstrap"] = bootstrap
@@ -104,6 +106,14 @@ def plane(
     kind = broker or cfg.broker.kind
     if kind not in ("sim", "ib"):
         eprint(f"error: --broker {kind!r} is not a broker; use sim or ib")
+        return int(ExitCode.USAGE)
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", session_id):
+        eprint(
+            f"error: --session-id {session_id!r} cannot name Kafka topics: use letters, digits, "
+            "'.', '_' and '-' (at most 100), e.g. paper-2026-11-26"
+        )
         return int(ExitCode.USAGE)
     if name != "order" and (broker or host or port or client_id or record_baseline):
         eprint(

@@ -18,13 +18,13 @@ from confluent_kafka import Consumer as _RawConsumer
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
 from engine.bus.dead_offsets import extend_commits, moves_past_dead
-from engine.bus.protocol import Record
+from engine.bus.protocol import BusUnavailable, Record
 
 if TYPE_CHECKING:
     from engine.bus.kafka import KafkaBus
 
 
-class KafkaBusError(RuntimeError):
+class KafkaBusError(BusUnavailable):
     """The broker could not be reached, a topic could not be created, or a delivery failed."""
 
 

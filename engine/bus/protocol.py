@@ -28,6 +28,11 @@ from engine.bus.metrics import BusMetrics
 Headers = tuple[tuple[str, str], ...]
 
 
+class BusUnavailable(RuntimeError):
+    """The bus cannot be used: its broker cannot be reached, a topic cannot be created, a
+    delivery failed. The message names what and how to fix it (a deployment problem, not a bug)."""
+
+
 @dataclass(frozen=True, slots=True)
 class PublishResult:
     """Where a published message went.

@@ -96,6 +96,7 @@ class ControlChannel:
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._consumer: Consumer | None = None
+        self._stopping = False
         self.failed: BaseException | None = None
 
     async def start(self, handler: Handler | None = None) -> None:
@@ -111,8 +112,10 @@ class ControlChannel:
         consumer = self._consumer
         assert consumer is not None
         try:
-            while True:
+            while not self._stopping:
                 records = await consumer.poll(max_messages=100, timeout=0.05)
+                if not records and getattr(self.bus, "closed", False):
+                    return  # the bus is gone: nothing more will arrive
                 for rec in records:
                     value = rec.value
                     if isinstance(value, SessionControl) and value.session_id == self.session_id:
@@ -188,6 +191,8 @@ class ControlChannel:
         return True
 
     async def close(self) -> None:
+        """Stop following (a record being handled is left uncommitted: it comes again)."""
+        self._stopping = True  # a cancellation can be lost inside a finishing wait_for (3.11)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
