@@ -53,10 +53,14 @@ def plane(
     kafka_bootstrap: str = typer.Option(
         None, "--kafka-bootstrap", help="Kafka bootstrap servers (default: bus.kafka_bootstrap)."
     ),
-    broker: str = typer.Option(None, "--broker", help="order plane: sim (default) or ib."),
-    host: str = typer.Option(None, "--host", help="order plane: IB Gateway / TWS host."),
-    port: int = typer.Option(None, "--port", help="order plane: IB Gateway / TWS port."),
-    client_id: int = typer.Option(None, "--client-id", help="order plane: API client id."),
+    broker: str = typer.Option(
+        None, "--broker", help="order/data plane: sim (default) or ib (data: quotes from IB)."
+    ),
+    host: str = typer.Option(None, "--host", help="order/data plane: IB Gateway / TWS host."),
+    port: int = typer.Option(None, "--port", help="order/data plane: IB Gateway / TWS port."),
+    client_id: int = typer.Option(
+        None, "--client-id", help="API client id (default: broker.client_id; data plane + 1)."
+    ),
     duration: float = typer.Option(
         None, "--duration", min=0.01, help="Session length in market hours (default: 6)."
     ),
@@ -115,10 +119,11 @@ def plane(
             "'.', '_' and '-' (at most 100), e.g. paper-2026-11-26"
         )
         return int(ExitCode.USAGE)
-    if name != "order" and (broker or host or port or client_id or record_baseline):
-        eprint(
-            "error: --broker/--host/--port/--client-id/--record-baseline belong to the order plane"
-        )
+    if name == "strategy" and (broker or host or port or client_id):
+        eprint("error: --broker/--host/--port/--client-id belong to the order and data planes")
+        return int(ExitCode.USAGE)
+    if name != "order" and record_baseline:
+        eprint("error: --record-baseline belongs to the order plane")
         return int(ExitCode.USAGE)
     from algotrade_cli.paper import SIM_DEFAULT_SPEED
 
@@ -145,7 +150,19 @@ def plane(
             + (f", metrics on :{options.metrics_port}" if options.metrics_port else "")
         )
     if name != "order":
-        res = run_plane_service(name, cfg, options)  # type: ignore[arg-type]
+        extra: dict[str, Any] = {}
+        if name == "data" and kind == "ib":
+            from engine.broker.factory import make_broker, resolve_target
+
+            # its own read-only connection for quotes, beside the order plane's (client id + 1)
+            target = resolve_target(
+                cfg.broker, kind="ib", host=host, port=port, readonly=True,
+                client_id=client_id if client_id is not None else cfg.broker.client_id + 1,
+            )  # fmt: skip
+            extra["quote_broker"] = make_broker(
+                target, cfg.pacing, reconnect_max_backoff=cfg.broker.reconnect_max_backoff
+            )
+        res = run_plane_service(name, cfg, options, **extra)  # type: ignore[arg-type]
         payload = {k: v for k, v in res.__dict__.items()}
         if quiet:
             print_json(payload)

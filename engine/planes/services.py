@@ -149,7 +149,7 @@ def run_plane_service(
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, stop.set)
         if plane == "data":
-            return await _data_service(config, options, stop)
+            return await _data_service(config, options, stop, **order_kw)
         if plane == "strategy":
             return await _strategy_service(config, options, stop)
         return await _order_service(config, options, stop, **order_kw)
@@ -205,8 +205,15 @@ def _market_time(rec: SessionControl) -> datetime:
 
 # ---------------------------------------------------------------------------------------------
 async def _data_service(
-    cfg: AppConfig, options: ServiceOptions, stop: asyncio.Event
+    cfg: AppConfig,
+    options: ServiceOptions,
+    stop: asyncio.Event,
+    *,
+    quote_broker: Any = None,
 ) -> PlaneResult:
+    """``quote_broker`` (a read-only IBKR connection, not connected yet): the bars are its
+    streaming quotes aggregated on the session clock (:mod:`engine.planes.quote_bars`), as in the
+    one-process session with IBKR; otherwise the synthetic market's bars."""
     from engine.planes.clock import SessionClock
     from engine.planes.data_plane import DataPlane
     from engine.planes.metrics import SessionMetrics
@@ -257,6 +264,19 @@ async def _data_service(
             )  # fmt: skip
             return not ended()
 
+        feed = None
+        if quote_broker is not None:
+            from engine.planes.quote_bars import QuoteBars
+
+            try:
+                await quote_broker.connect()
+                await quote_broker.subscribe_market_data(plan.symbols)
+            except (BrokerUnreachable, OSError, BrokerError) as exc:
+                result.message = f"market data unavailable from the broker: {exc}"
+                result.status = "failed"
+                return result
+            feed = QuoteBars(quote_broker.last_quotes, plan.symbols, clock)
+            log.log("market_data", source="broker")
         if lockstep and start_bar > 0 and (start_bar - 1) not in state.settled:
             await control.wait(
                 lambda st: (start_bar - 1) in st.settled or "order" in st.done, None,
@@ -265,8 +285,9 @@ async def _data_service(
         data = DataPlane(
             bus, groups, symbols=plan.symbols, clock=clock, qa=cfg.qa,
             bar_seconds=plan.bar_seconds, log=log, start_bar=start_bar,
-            ticks=market_ticks(plan.market, cfg) if options.params.publish_ticks else None,
-            after_bar=handshake,
+            ticks=market_ticks(plan.market, cfg)
+            if options.params.publish_ticks and feed is None else None,
+            after_bar=handshake, feed=feed,
         )  # fmt: skip
         if not ended():
             finished = await _until_stopped(data.run(), stop)
@@ -287,6 +308,9 @@ async def _data_service(
         return result
     finally:
         result.wall_seconds = SystemClock().now() - wall0
+        if quote_broker is not None:
+            with contextlib.suppress(Exception):
+                await quote_broker.close()
         await _shutdown(control, raw_bus, health, log)
 
 

@@ -24,8 +24,10 @@ def test_the_embedded_bus_cannot_span_processes() -> None:
     [
         (("plane", "risk", "--session-id", "s1", "--bus", "kafka"), "use data, strategy or order"),
         (("plane", "data", "--session-id", "s 1", "--bus", "kafka"), "cannot name Kafka topics"),
-        (("plane", "data", "--session-id", "s1", "--bus", "kafka", "--broker", "ib"),
-         "belong to the order plane"),
+        (("plane", "strategy", "--session-id", "s1", "--bus", "kafka", "--broker", "ib"),
+         "belong to the order and data planes"),
+        (("plane", "data", "--session-id", "s1", "--bus", "kafka", "--record-baseline"),
+         "belongs to the order plane"),
         (("plane", "order", "--session-id", "s1", "--bus", "kafka", "--broker", "tws"),
          "is not a broker"),
         (("plane", "data", "--session-id", "s1", "--bus", "nats"), "use memory or kafka"),
