@@ -10,10 +10,12 @@ no order placed twice (the simulated exchange's own order book is checked) and n
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -196,3 +198,44 @@ def test_three_processes_match_the_embedded_run_across_an_order_plane_crash(
     # no fill lost: every order filled and reported, as in the reference
     assert summary["fills"] == embedded.summary.fills
     assert split.summary.orders_filled == split.summary.orders_submitted
+
+
+def test_three_processes_with_ibkr_against_the_simulated_gateway(
+    tmp_path: Path, reference: tuple[Path, Path, PaperTradingLog]
+) -> None:
+    """With IBKR the data plane builds its bars from its own read-only connection's quotes and
+    the order plane trades through ib_async; the session completes and is judged."""
+    config, _emb_out, _embedded = reference
+    port = free_port()
+    gateway = subprocess.Popen(
+        _cli(config, "sim-gateway", "--port", str(port)), env=_env(tmp_path / "gw"),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                break
+            time.sleep(0.05)
+        out, state = tmp_path / "split-ib", tmp_path / "state-ib"
+        ib = ("--broker", "ib", "--port", str(port), "--speed", "120")
+        data = _plane(config, "data", out, state, *ib)
+        strategy = _plane(config, "strategy", out, state, "--speed", "120")
+        order = _plane(config, "order", out, state, *ib)
+        code, stdout, err = _finish(order, 240)
+        assert code == 0, err
+        for proc in (data, strategy):
+            c, _o, e = _finish(proc, 60)
+            assert c == 0, e
+    finally:
+        gateway.send_signal(signal.SIGINT)
+        try:
+            gateway.wait(10)
+        except subprocess.TimeoutExpired:
+            gateway.kill()
+    log = read_artifact(out / "PAPER_TRADING_LOG.json", PaperTradingLog)
+    assert log.session.broker_kind == "ib" and log.session.bus_backend == "kafka"
+    assert log.summary.trades > 0 and log.summary.orders_filled == log.summary.orders_submitted
+    assert json.loads(stdout)["broker"] == "ib"
+    data_log = (out / "logs" / "data_plane.log").read_text(encoding="utf-8")
+    assert '"event":"market_data","source":"broker"' in data_log
