@@ -466,7 +466,9 @@ async def _strategy_service(
                 await consumer.close()
 
         async def follow_reports() -> None:
-            consumer = bus.subscribe(EXECUTION_REPORTS, "strategy")
+            # a group of its own: one member per group (a group whose members follow different
+            # topics rebalances them together, and some brokers never settle two joining at once)
+            consumer = bus.subscribe(EXECUTION_REPORTS, "strategy-reports")
             try:
                 reports.offsets.update(
                     await committed_offsets(consumer, bus.partitions(EXECUTION_REPORTS))

@@ -3,7 +3,7 @@
 One paper session runs twice with the same seed and config: in one process on the embedded bus
 (``algotrade paper-session``), and as ``algotrade plane data|strategy|order`` processes on
 Kafka, where the order plane is killed with SIGKILL right after it has sent orders of a decision
-and started again. The split run must do exactly what the embedded run did — the same intents,
+and started again, and later the strategy plane is stopped with SIGTERM and started again. The split run must do exactly what the embedded run did — the same intents,
 orders and fills at the same prices, the same P&L and samples, the same gate-7 verdicts — with
 no order placed twice (the simulated exchange's own order book is checked) and no fill lost.
 """
@@ -176,6 +176,16 @@ def test_three_processes_match_the_embedded_run_across_an_order_plane_crash(
     order.send_signal(signal.SIGKILL)
     order.wait(10)
     restarted = _plane(config, "order", out, state)
+    # then the strategy plane is stopped gracefully (SIGTERM: exit 130) once more orders went out,
+    # and started again: it resumes from its committed offsets
+    while len(_orders_sent(order_log)) < sent_before + 4 and time.monotonic() < deadline:
+        assert restarted.poll() is None, restarted.communicate()[1]
+        time.sleep(0.02)
+    assert len(_orders_sent(order_log)) >= sent_before + 4
+    strategy.send_signal(signal.SIGTERM)
+    c, _o, e = _finish(strategy, 30)
+    assert c == 130, e
+    strategy = _plane(config, "strategy", out, state)
     code, stdout, err = _finish(restarted, 240)
     assert code == 0, err
     for proc in (data, strategy):
