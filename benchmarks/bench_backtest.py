@@ -17,7 +17,7 @@
 (b) **10-year backtest.** 100 synthetic assets, 10 years of daily bars, weekly rebalancing, the
     default config: wall time and the share spent outside the optimiser (target: under half),
     for the whole run and for the loop alone — the causal regime filter (default on, its EM
-    refits on an expanding window) is timed separately. ``--quick``: 3 years, 50 assets.
+    refits on a rolling two-year window) is timed separately. ``--quick``: 3 years, 50 assets.
 (c) **Scaling.** Wall time vs universe size (25/50/100/200 assets, 5 years) and vs years (2/5/10/20
     years, 50 assets). ``--quick``: 25/50 assets and 2/5 years.
 
@@ -241,10 +241,12 @@ def _main(quick: bool, *, blas: str) -> int:
         ("loop only", "loop_share_outside_optimizer"),
     ):
         share = main_run[key]
-        print(
-            f"    outside the optimiser, {label}: {share:.0%} "
-            f"(target < 50%: {'met' if share < 0.5 else 'NOT met'})"
+        verdict = (
+            "smoke run: the target applies to 10 years × 100 assets"
+            if quick
+            else f"target < 50%: {'met' if share < 0.5 else 'NOT met'}"
         )
+        print(f"    outside the optimiser, {label}: {share:.0%} ({verdict})")
 
     sizes = (25, 50) if quick else (25, 50, 100, 200)
     years = (2.0, 5.0) if quick else (2.0, 5.0, 10.0, 20.0)
