@@ -21,9 +21,9 @@ Keys are symbols; the partition is CRC32(key) mod partitions, the same function 
 bus and librdkafka's ``consistent`` partitioner, so one symbol's messages stay in order. Records
 without a key go round-robin.
 
-Threads: a producer poll thread serves delivery callbacks and hands the results to the event loop
-in batches; every blocking librdkafka call (consume, commit, flush, admin) runs in a worker thread
-so the event loop never blocks.
+Threads: a producer poll thread serves delivery callbacks (which only note offsets and failures)
+and has the event loop take them in, in batches; every blocking librdkafka call (consume, commit,
+flush, admin) runs in a worker thread so the event loop never blocks.
 """
 
 from __future__ import annotations
@@ -125,6 +125,14 @@ class KafkaBus:
         self._parts: dict[str, int] = dict.fromkeys(codec.ALL_TOPICS, settings.partitions)
         self._rr: dict[str, int] = dict.fromkeys(codec.ALL_TOPICS, 0)
         self._ends: dict[tuple[str, int], int] = {}
+        self._queued: dict[str, tuple[PublishResult, ...]] = {}
+        """The (immutable) results of ``publish_nowait`` per topic and partition, made once."""
+        self._ackers: dict[str, tuple[Callable[[KafkaError | None, Message], None], ...]] = {}
+        """Delivery callbacks of messages without a future, per topic and partition."""
+        self._acked: list[tuple[tuple[str, int], list[int]]] = []
+        """Per (Kafka topic, partition): offsets acknowledged since the event loop last looked."""
+        self._resolve_scheduled = False
+        self._ts_ms, self._ts = 0, _EPOCH  # the last record timestamp decoded, as a datetime
         self._producer: Producer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._done: deque[tuple[asyncio.Future[tuple[int, int]] | None, Any, str, int, int]] = (
@@ -153,7 +161,6 @@ class KafkaBus:
             "batch.num.messages": 10000,
             "queue.buffering.max.messages": 1_000_000,
             "message.timeout.ms": int(self.settings.request_timeout_s * 1000) * 2,
-            "on_delivery": self._on_delivery,
             **dict(self.settings.producer),
         }
         # the producer first: its idempotence handshake (ProducerId) overlaps the topic set-up
@@ -166,6 +173,13 @@ class KafkaBus:
         except BaseException:
             self._producer = None
             raise
+        self._queued = {
+            t: tuple(PublishResult(t, p, -1) for p in range(n)) for t, n in self._parts.items()
+        }
+        self._ackers = {
+            t: tuple(self._acker(self._names[t], p) for p in range(n))
+            for t, n in self._parts.items()
+        }
         self._stop.clear()
         self._poller = threading.Thread(target=self._poll_loop, name="kafka-producer-poll")
         self._poller.daemon = True
@@ -188,8 +202,7 @@ class KafkaBus:
             self._stop.set()
             if self._poller is not None:
                 await self._run(self._poller.join)
-            self._dispatch()
-            self._resolve(self._drain_done())
+            self._resolve()
 
     async def __aenter__(self) -> KafkaBus:
         await self.start()
@@ -261,9 +274,20 @@ class KafkaBus:
             producer.poll(0.05)
             self._dispatch()
 
-    def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
-        """Delivery report of a ``publish_nowait`` (or dead letter) without a future."""
-        self._done.append((None, err, msg.topic() or "", msg.partition() or 0, msg.offset() or 0))
+    def _acker(self, name: str, partition: int) -> Callable[[KafkaError | None, Message], None]:
+        """The delivery callback of messages to ``name``/``partition`` without a future: it only
+        notes the acknowledged offset (the event loop keeps the highest) or the failure."""
+        offsets: list[int] = []
+        self._acked.append(((name, partition), offsets))
+        note, done = offsets.append, self._done
+
+        def on_delivery(err: KafkaError | None, msg: Message) -> None:
+            if err is None:
+                note(msg.offset() or 0)
+            else:
+                done.append((None, err, name, partition, 0))
+
+        return on_delivery
 
     def _drain_done(self) -> list[Any]:
         out = []
@@ -275,19 +299,31 @@ class KafkaBus:
                 return out
 
     def _dispatch(self) -> None:
-        """Hand the delivery reports collected by this thread to the event loop in one call."""
-        if not self._done:
+        """(Any thread, after serving delivery callbacks.) Have the event loop take the delivery
+        reports in: one call for everything that arrived meanwhile."""
+        if self._resolve_scheduled or not (self._done or any(o for _, o in self._acked)):
             return
-        batch = self._drain_done()
         loop = self._loop
         if loop is None or loop.is_closed():
             return
+        self._resolve_scheduled = True
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-            loop.call_soon_threadsafe(self._resolve, batch)
+            loop.call_soon_threadsafe(self._resolve)
 
-    def _resolve(self, batch: list[Any]) -> None:
+    def _resolve(self) -> None:
+        """(Event loop.) Apply the delivery reports: highest acknowledged offsets, futures,
+        failures. The only reader of the offset lists: it takes what is there and deletes
+        exactly that (callbacks on other threads only ever append)."""
+        self._resolve_scheduled = False  # before reading: a report after this schedules again
         ends = self._ends
-        for fut, err, name, partition, offset in batch:
+        for key, offsets in self._acked:
+            if offsets:
+                taken = offsets[:]
+                del offsets[: len(taken)]
+                end = max(taken) + 1
+                if end > ends.get(key, 0):
+                    ends[key] = end
+        for fut, err, name, partition, offset in self._drain_done():
             if err is not None:
                 msg = f"delivery to {name}[{partition}] failed: {err.str()}"
                 if fut is None:
@@ -309,11 +345,6 @@ class KafkaBus:
             raise RuntimeError(f"{what}: call `await bus.start()` first (it connects to Kafka)")
         return self._producer
 
-    def _partition(self, topic: str, key: str | None) -> int:
-        counter = self._rr[topic]
-        self._rr[topic] = counter + 1
-        return partition_for(key, self._parts[topic], counter)
-
     def _produce(
         self,
         topic: str,
@@ -322,25 +353,35 @@ class KafkaBus:
         headers: Headers,
         future: asyncio.Future[tuple[int, int]] | None,
     ) -> int:
-        producer = self._require_open(f"publish to {topic!r}")
-        p = self._partition(topic, key)
+        producer = self._producer
+        if producer is None or self._closed:
+            producer = self._require_open(f"publish to {topic!r}")
+        counter = self._rr[topic]
+        self._rr[topic] = counter + 1
+        parts = self._parts[topic]
+        p = 0 if parts == 1 else partition_for(key, parts, counter)
         name = self._names[topic]
-        kwargs: dict[str, Any] = {
-            "partition": p,
-            "timestamp": int(self.clock().timestamp() * 1000),
-        }
-        if key is not None:
-            kwargs["key"] = key.encode()
-        if headers:
-            kwargs["headers"] = [(k, v.encode()) for k, v in headers]
-        if future is not None:
+        key_bytes = None if key is None else key.encode()
+        if future is None:
+            on_delivery = self._ackers[topic][p]
+        else:
             done = self._done
-            kwargs["on_delivery"] = lambda err, msg: done.append(
-                (future, err, name, p, msg.offset() or 0)
-            )
+
+            def on_delivery(err: KafkaError | None, msg: Message) -> None:
+                done.append((future, err, name, p, msg.offset() or 0))
+
+        kwargs: dict[str, Any] | None = None
+        if headers or self.clock is not system_clock:
+            # librdkafka stamps a record with the wall clock itself; any other clock is explicit
+            kwargs = {"timestamp": int(self.clock().timestamp() * 1000)}
+            if headers:
+                kwargs["headers"] = [(k, v.encode()) for k, v in headers]
         while True:
             try:
-                producer.produce(name, raw, **kwargs)
+                if kwargs is None:
+                    producer.produce(name, raw, key_bytes, p, on_delivery)
+                else:
+                    producer.produce(name, raw, key_bytes, p, on_delivery, **kwargs)
                 return p
             except BufferError:  # the local queue is full: let librdkafka send, then retry
                 producer.poll(0.01)
@@ -356,9 +397,11 @@ class KafkaBus:
     ) -> PublishResult:
         """Validate ``message``, produce it and wait for the broker's acknowledgement."""
         codec.check_topic(topic)
-        raw, result = codec.encode_valid(topic, message)
-        if not result.is_valid:
-            return await self._dead_letter(topic, raw, result, key, None)
+        raw = codec.encode_if_valid(topic, message)
+        if raw is None:
+            raw, result = codec.encode_valid(topic, message)
+            if not result.is_valid:
+                return await self._dead_letter(topic, raw, result, key, None)
         fut: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
         self._produce(topic, raw, key, headers, fut)
         partition, offset = await fut
@@ -379,12 +422,15 @@ class KafkaBus:
         ``await flush()`` to know everything queued reached the broker.
         """
         codec.check_topic(topic)
-        raw, result = codec.encode_valid(topic, message)
-        if not result.is_valid:
-            return self._dead_letter_nowait(topic, raw, result, key, None)
+        raw = codec.encode_if_valid(topic, message)
+        if raw is None:
+            raw, result = codec.encode_valid(topic, message)
+            if not result.is_valid:
+                return self._dead_letter_nowait(topic, raw, result, key, None)
         p = self._produce(topic, raw, key, headers, None)
         self.metrics.published[topic] += 1
-        return PublishResult(topic, p, -1)
+        queued = self._queued.get(topic)
+        return queued[p] if queued is not None else PublishResult(topic, p, -1)
 
     async def _dead_letter(
         self,
@@ -430,8 +476,8 @@ class KafkaBus:
         """Wait until every message queued so far was acknowledged (``acks=all``)."""
         producer = self._require_open("flush")
         left = await self._run(producer.flush, self.settings.request_timeout_s)
-        self._dispatch()
-        await asyncio.sleep(0)  # let the dispatched reports resolve
+        self._resolve()  # every report of a flushed message was served: take them in now
+        await asyncio.sleep(0)  # let the awaiting publishers resume
         if left:
             raise KafkaBusError(
                 f"flush: {left} message(s) still unacknowledged after "
@@ -480,21 +526,30 @@ class KafkaBus:
 
     def decode(self, topic: str, msg: Message, group: str | None) -> Record | None:
         """Validate a fetched message; invalid → DLQ (for a consumer group) and None."""
+        return self._decode(topic, msg, group, msg.partition() or 0, msg.offset() or 0)
+
+    def _decode(
+        self, topic: str, msg: Message, group: str | None, partition: int, offset: int
+    ) -> Record | None:
         raw = msg.value() or b""
-        result = codec.validate(topic, raw)
         key_raw = msg.key()
         key = key_raw.decode() if isinstance(key_raw, bytes) else key_raw
-        partition, offset = msg.partition() or 0, msg.offset() or 0
-        if not result.is_valid or result.validated_data is None:
-            if group is not None:
-                self._dead_letter_nowait(topic, raw, result, key, (group, partition, offset))
-            else:
-                self.metrics.replay_skipped[topic] += 1
-            return None
+        model = codec.valid_model(topic, raw)
+        if model is None:
+            result = codec.validate(topic, raw)
+            if not result.is_valid or result.validated_data is None:
+                if group is not None:
+                    self._dead_letter_nowait(topic, raw, result, key, (group, partition, offset))
+                else:
+                    self.metrics.replay_skipped[topic] += 1
+                return None
+            model = result.validated_data
         _, ts = msg.timestamp()
-        headers = _headers(msg)
+        if ts != self._ts_ms:  # records of one batch mostly share their millisecond
+            self._ts_ms, self._ts = ts, _EPOCH + max(ts, 0) * _MS
+        headers = msg.headers()
         return Record(
-            topic, partition, offset, key, _EPOCH + max(ts, 0) * _MS, result.validated_data, headers
+            topic, partition, offset, key, self._ts, model, _headers(headers) if headers else ()
         )
 
     def committed(self, group: str, topic: str, partition: int = 0) -> int:
@@ -573,8 +628,7 @@ class KafkaBus:
             await loop.run_in_executor(None, raw.close)
 
 
-def _headers(msg: Message) -> Headers:
-    raw: Any = msg.headers()
+def _headers(raw: Any) -> Headers:
     if not raw:
         return ()
     items = raw.items() if isinstance(raw, dict) else raw

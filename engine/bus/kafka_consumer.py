@@ -173,8 +173,9 @@ class KafkaConsumer:
 
     async def _accept(self, msgs: list[Message]) -> list[Record]:
         out: list[Record] = []
-        decode = self.bus.decode
-        topic, group = self.topic, self.group
+        append = out.append
+        decode = self.bus._decode
+        topic, group, positions = self.topic, self.group, self._positions
         dead_seen = False
         for msg in msgs:
             err = msg.error()
@@ -183,13 +184,13 @@ class KafkaConsumer:
                 continue
             p = msg.partition() or 0
             off = msg.offset() or 0
-            record = decode(topic, msg, group)
+            record = decode(topic, msg, group, p, off)
             if record is None:
                 self._dead.setdefault(p, set()).add(off)
                 dead_seen = True
             else:
-                out.append(record)
-            self._positions[p] = off + 1
+                append(record)
+            positions[p] = off + 1
         self.bus.metrics.consumed[topic] += len(out)
         if dead_seen:
             self._letters_unflushed = True
