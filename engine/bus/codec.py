@@ -107,6 +107,12 @@ def encode_valid(
     return raw, validate(topic, raw)
 
 
+def fast_validator(topic: str) -> tuple[Callable[[bytes], BaseModel], frozenset[str]] | None:
+    """The fast path of message topic ``topic`` for loops that inline :func:`valid_model`: the
+    core validator (raises on invalid input) and the event types the topic accepts."""
+    return _FAST.get(topic)
+
+
 def valid_model(topic: str, raw: bytes) -> BaseModel | None:
     """The validated message if ``raw`` is valid on message topic ``topic``, else None (then
     :func:`validate` says why). The hot path of the bus: no result object, no Python layers."""

@@ -421,6 +421,17 @@ class KafkaBus:
         An invalid message is dead-lettered the same way (also without waiting). Call
         ``await flush()`` to know everything queued reached the broker.
         """
+        fast = codec.fast_validator(topic) if isinstance(message, bytes) else None
+        if fast is not None and isinstance(message, bytes):
+            # the hot path (market events as raw JSON): codec.valid_model, inlined
+            try:
+                model = fast[0](message)
+            except Exception:  # invalid: the full path below dead-letters it with the reasons
+                model = None
+            if model is not None and model.event_type in fast[1]:  # type: ignore[attr-defined]
+                p = self._produce(topic, message, key, headers, None)
+                self.metrics.published[topic] += 1
+                return self._queued[topic][p]
         codec.check_topic(topic)
         raw = codec.encode_if_valid(topic, message)
         if raw is None:
@@ -429,8 +440,7 @@ class KafkaBus:
                 return self._dead_letter_nowait(topic, raw, result, key, None)
         p = self._produce(topic, raw, key, headers, None)
         self.metrics.published[topic] += 1
-        queued = self._queued.get(topic)
-        return queued[p] if queued is not None else PublishResult(topic, p, -1)
+        return self._queued[topic][p]
 
     async def _dead_letter(
         self,
@@ -551,6 +561,65 @@ class KafkaBus:
         return Record(
             topic, partition, offset, key, self._ts, model, _headers(headers) if headers else ()
         )
+
+    def _decode_batch(
+        self,
+        topic: str,
+        msgs: list[Message],
+        group: str,
+        positions: dict[int, int],
+        dead: dict[int, set[int]],
+    ) -> tuple[list[Record], bool]:
+        """A consumer's batch: the valid records, ``positions`` moved past every message and the
+        dead-lettered offsets noted in ``dead`` (True if there were any). :meth:`_decode` per
+        message, inlined for valid ones (the hot path); anything else takes the full path."""
+        out: list[Record] = []
+        append = out.append
+        fast = codec.fast_validator(topic)
+        validate, allowed = fast if fast is not None else (None, frozenset[str]())
+        ts_ms, ts_dt = self._ts_ms, self._ts
+        dead_seen = False
+        for msg in msgs:
+            err = msg.error()
+            if err is not None:
+                check_error(err, f"consume {self._names[topic]}")
+                continue
+            p = msg.partition() or 0
+            off = msg.offset() or 0
+            positions[p] = off + 1
+            if validate is None:
+                model = None
+            else:
+                try:
+                    model = validate(msg.value() or b"")
+                except Exception:  # invalid: the full path dead-letters it with the reasons
+                    model = None
+            if model is None or model.event_type not in allowed:  # type: ignore[attr-defined]
+                record = self._decode(topic, msg, group, p, off)
+                if record is None:
+                    dead.setdefault(p, set()).add(off)
+                    dead_seen = True
+                else:
+                    append(record)
+                continue
+            key_raw = msg.key()
+            _, ts = msg.timestamp()
+            if ts != ts_ms:
+                ts_ms, ts_dt = ts, _EPOCH + max(ts, 0) * _MS
+            headers = msg.headers()
+            append(
+                Record(
+                    topic,
+                    p,
+                    off,
+                    key_raw.decode() if isinstance(key_raw, bytes) else key_raw,
+                    ts_dt,
+                    model,
+                    _headers(headers) if headers else (),
+                )
+            )
+        self._ts_ms, self._ts = ts_ms, ts_dt
+        return out, dead_seen
 
     def committed(self, group: str, topic: str, partition: int = 0) -> int:
         """The committed offset of ``group`` on ``topic``/``partition`` (0 if none).

@@ -172,25 +172,10 @@ class KafkaConsumer:
                 return out
 
     async def _accept(self, msgs: list[Message]) -> list[Record]:
-        out: list[Record] = []
-        append = out.append
-        decode = self.bus._decode
-        topic, group, positions = self.topic, self.group, self._positions
-        dead_seen = False
-        for msg in msgs:
-            err = msg.error()
-            if err is not None:
-                check_error(err, f"consume {self.name}")
-                continue
-            p = msg.partition() or 0
-            off = msg.offset() or 0
-            record = decode(topic, msg, group, p, off)
-            if record is None:
-                self._dead.setdefault(p, set()).add(off)
-                dead_seen = True
-            else:
-                append(record)
-            positions[p] = off + 1
+        topic = self.topic
+        out, dead_seen = self.bus._decode_batch(
+            topic, msgs, self.group, self._positions, self._dead
+        )
         self.bus.metrics.consumed[topic] += len(out)
         if dead_seen:
             self._letters_unflushed = True
