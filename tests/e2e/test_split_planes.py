@@ -61,7 +61,8 @@ def _cli(config: Path, *args: str) -> list[str]:
 
 
 def _plane(config: Path, plane: str, out: Path, state: Path, *extra: str) -> subprocess.Popen[str]:
-    cmd = _cli(config, "plane", plane, "--session-id", SESSION, "--bus", "kafka", "--out",
+    session = f"{SESSION}-{out.name}"  # one session (its own topics) per test
+    cmd = _cli(config, "plane", plane, "--session-id", session, "--bus", "kafka", "--out",
                str(out), "--duration", DURATION, "--json", *extra)  # fmt: skip
     return subprocess.Popen(
         cmd, env=_env(state), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
