@@ -78,6 +78,7 @@ from engine.planes.session import (
     SessionResult,
     _read_track,
     finish_result,
+    live_account_refusal,
     plan_session,
     session_bus,
     sim_broker_factory,
@@ -203,6 +204,32 @@ def _market_time(rec: SessionControl) -> datetime:
     return rec.timestamp
 
 
+async def _open_plane(
+    cfg: AppConfig, options: ServiceOptions, plane: PlaneName, topic: str, result: PlaneResult
+) -> tuple[Any, PlaneLog, Any, CountingBus, ControlChannel, Any] | None:
+    """The session plan, log, bus (counting what the plane publishes on ``topic``), control
+    channel and health endpoint of a data or strategy plane; None (``result`` says why) when the
+    session has no plan."""
+    from engine.planes.metrics import SessionMetrics
+
+    plan = plan_session(cfg, options.params, options.duration_hours)
+    if isinstance(plan, str):
+        result.message = plan
+        return None
+    log = PlaneLog(f"{plane}_plane", options.logs)
+    raw_bus = session_bus(cfg, options.out_dir / plane, options.session_id)
+    await raw_bus.start()
+    bus = CountingBus(raw_bus, {topic: await topic_ends(raw_bus, topic)})
+    control = ControlChannel(bus, session_id=options.session_id, plane=plane, log=log)
+    metrics = SessionMetrics()
+    metrics.attach_bus(raw_bus.metrics)
+    health = await _health(
+        options, metrics, {"bus": lambda: not raw_bus.closed, "order_plane":
+                           lambda: "order" in control.state.ready}, result.warnings,
+    )  # fmt: skip
+    return plan, log, raw_bus, bus, control, health
+
+
 # ---------------------------------------------------------------------------------------------
 async def _data_service(
     cfg: AppConfig,
@@ -216,27 +243,14 @@ async def _data_service(
     one-process session with IBKR; otherwise the synthetic market's bars."""
     from engine.planes.clock import SessionClock
     from engine.planes.data_plane import DataPlane
-    from engine.planes.metrics import SessionMetrics
     from engine.planes.session import market_ticks
 
     wall0 = SystemClock().now()
-    sid = options.session_id
-    result = PlaneResult("data", "failed", "", sid)
-    plan = plan_session(cfg, options.params, options.duration_hours)
-    if isinstance(plan, str):
-        result.message = plan
+    result = PlaneResult("data", "failed", "", options.session_id)
+    opened = await _open_plane(cfg, options, "data", MARKET_EVENTS, result)
+    if opened is None:
         return result
-    log = PlaneLog("data_plane", options.logs)
-    raw_bus = session_bus(cfg, options.out_dir / "data", sid)
-    await raw_bus.start()
-    bus = CountingBus(raw_bus, {MARKET_EVENTS: await topic_ends(raw_bus, MARKET_EVENTS)})
-    control = ControlChannel(bus, session_id=sid, plane="data", log=log)
-    metrics = SessionMetrics()
-    metrics.attach_bus(raw_bus.metrics)
-    health = await _health(
-        options, metrics, {"bus": lambda: not raw_bus.closed, "order_plane":
-                           lambda: "order" in control.state.ready}, result.warnings,
-    )  # fmt: skip
+    plan, log, raw_bus, bus, control, health = opened
     try:
         await control.start()
         await control.send("ready", count=bus.count(MARKET_EVENTS))
@@ -344,28 +358,16 @@ async def _strategy_service(
 ) -> PlaneResult:
     import pandas as pd
 
-    from engine.planes.metrics import SessionMetrics
     from engine.planes.state import CostFeedback, HaltState
     from engine.planes.strategy_plane import StrategyPlane
 
     wall0 = SystemClock().now()
     sid = options.session_id
     result = PlaneResult("strategy", "failed", "", sid)
-    plan = plan_session(cfg, options.params, options.duration_hours)
-    if isinstance(plan, str):
-        result.message = plan
+    opened = await _open_plane(cfg, options, "strategy", ORDER_INTENTS, result)
+    if opened is None:
         return result
-    log = PlaneLog("strategy_plane", options.logs)
-    raw_bus = session_bus(cfg, options.out_dir / "strategy", sid)
-    await raw_bus.start()
-    bus = CountingBus(raw_bus, {ORDER_INTENTS: await topic_ends(raw_bus, ORDER_INTENTS)})
-    control = ControlChannel(bus, session_id=sid, plane="strategy", log=log)
-    metrics = SessionMetrics()
-    metrics.attach_bus(raw_bus.metrics)
-    health = await _health(
-        options, metrics, {"bus": lambda: not raw_bus.closed, "order_plane":
-                           lambda: "order" in control.state.ready}, result.warnings,
-    )  # fmt: skip
+    plan, log, raw_bus, bus, control, health = opened
     halt, feedback = HaltState(), CostFeedback()
     strategy: StrategyPlane | None = None
     market = OffsetCounter()
@@ -611,10 +613,7 @@ async def _order_service(
         await broker.close()
         await raw_bus.close()
         log.close()
-        result.message = (
-            f"account {account.account_id} is a live account ({', '.join(account.mode_evidence)})"
-            "; the paper session only runs on paper accounts"
-        )
+        result.message = live_account_refusal(account)
         return result
     start_nlv = float(meta.setdefault("start_nlv", account.net_liquidation))
     result.start_net_liquidation = start_nlv

@@ -234,6 +234,14 @@ class SessionPlan:
         return start
 
 
+def live_account_refusal(account: Any) -> str:
+    """Why a session does not start on ``account`` (an AccountSummary of a live account)."""
+    return (
+        f"account {account.account_id} is a live account ({', '.join(account.mode_evidence)})"
+        "; the paper session only runs on paper accounts"
+    )
+
+
 def plan_session(
     config: AppConfig, params: SessionParams, duration_hours: float
 ) -> SessionPlan | str:
@@ -527,10 +535,7 @@ class _Session:
         if account.trading_mode != "paper":
             await broker.close()
             await bus.close()
-            result.message = (
-                f"account {account.account_id} is a live account ({', '.join(account.mode_evidence)})"
-                "; the paper session only runs on paper accounts"
-            )
+            result.message = live_account_refusal(account)
             return result
         start_nlv = float(meta.setdefault("start_nlv", account.net_liquidation))
         result.start_net_liquidation = start_nlv
